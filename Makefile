@@ -1,0 +1,84 @@
+# ferlive build, setup and test entry points.
+#
+#   make deps    install what ferlive needs (idempotent: Debian packages, ONNX Runtime)
+#   make build   build bin/ferlive (runtime only, no libtorch)
+#   make trainer build bin/ferlive with the libtorch trainer (tag torch)
+#   make test    run the test suite (and the Mat-leak build with -tags matprofile)
+#   make bench   run the benchmarks
+#   make run     run ferlive live on camera $(CAMERA), or annotate INPUT=file
+
+SHELL        := /bin/bash
+GO           ?= go
+ORT_VERSION  ?= 1.24.3
+DEPS_DIR     := $(CURDIR)/.deps
+ORT_DIR      := $(DEPS_DIR)/onnxruntime
+ORT_LIB      := $(ORT_DIR)/libonnxruntime.so.1
+FERLIVE_DATA ?= $(abspath $(CURDIR)/../shared/data)
+FERLIVE_MODELS ?= $(abspath $(CURDIR)/../shared/models)
+CAMERA       ?= 0
+INPUT        ?=
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: OpenCV 4.6 + cascades for gocv, libtorch for the trainer,
+# Xvfb/xwd/ImageMagick for the live-window test, FFmpeg/GStreamer video backends.
+APT_PKGS := build-essential pkg-config libopencv-dev opencv-data libtorch-dev \
+	xvfb x11-apps imagemagick ffmpeg gstreamer1.0-plugins-base \
+	gstreamer1.0-plugins-good gstreamer1.0-libav npm
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+
+export FERLIVE_DATA FERLIVE_MODELS
+export FERLIVE_ORT_LIB := $(ORT_LIB)
+
+LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models
+
+.PHONY: deps apt-deps ort build trainer test test-race test-matprofile bench run vet fmt clean
+
+deps: apt-deps ort
+
+apt-deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "Debian packages: all present"; fi
+
+ort: $(ORT_LIB)
+
+# ONNX Runtime has no Debian package: take Microsoft's official build out of the
+# onnxruntime-node npm tarball (no install scripts are run).
+$(ORT_LIB):
+	@mkdir -p $(ORT_DIR) && tmp=$$(mktemp -d) && \
+	( cd $$tmp && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null && \
+	  tar xzf onnxruntime-node-$(ORT_VERSION).tgz package/bin/napi-v6/linux/$(ARCH)/libonnxruntime.so.1 ) && \
+	cp $$tmp/package/bin/napi-v6/linux/$(ARCH)/libonnxruntime.so.1 $@.tmp && mv $@.tmp $@ && rm -rf $$tmp && \
+	echo "ONNX Runtime $(ORT_VERSION) -> $@"
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ferlive ./cmd/ferlive
+
+trainer: deps
+	$(GO) build -tags torch -ldflags "$(LDFLAGS)" -o bin/ferlive ./cmd/ferlive
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags torch ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+test: deps vet
+	$(GO) test -tags torch -count=1 -timeout 20m ./...
+	$(GO) test -tags matprofile -count=1 -timeout 20m ./...
+
+bench: deps
+	$(GO) test -tags torch -run '^$$' -bench . -benchtime 20x -timeout 60m ./... | tee bench.txt
+
+run: build
+	@if [ -n "$(INPUT)" ]; then ./bin/ferlive annotate --input "$(INPUT)" --output "$(basename $(INPUT)).annotated.mp4" --jsonl "$(basename $(INPUT)).jsonl"; \
+	else ./bin/ferlive --camera $(CAMERA); fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin bench.txt

@@ -1,0 +1,70 @@
+package ort_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ortgo "github.com/yalue/onnxruntime_go"
+
+	"github.com/ferlive/ferlive/internal/ort"
+	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/internal/testmodel"
+)
+
+func TestSessionRunsGeneratedModel(t *testing.T) {
+	testenv.ORT(t)
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if err := testmodel.Write(path, testmodel.DefaultSpec(), testmodel.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ort.NewSession(path, ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, n := range []int64{1, 3} {
+		in, err := ortgo.NewTensor(ortgo.NewShape(n, 1, 48, 48), make([]float32, n*48*48))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs := []ortgo.Value{nil}
+		if err := s.Run([]ortgo.Value{in}, outs); err != nil {
+			t.Fatal(err)
+		}
+		probs := outs[0].(*ortgo.Tensor[float32]).GetData()
+		if len(probs) != int(n)*7 {
+			t.Fatalf("batch %d: %d outputs", n, len(probs))
+		}
+		var sum float32
+		for _, p := range probs[:7] {
+			sum += p
+		}
+		if sum < 0.999 || sum > 1.001 {
+			t.Fatalf("softmax row sums to %v", sum)
+		}
+		in.Destroy()
+		outs[0].Destroy()
+	}
+}
+
+func TestDeviceErrors(t *testing.T) {
+	testenv.ORT(t)
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if err := testmodel.Write(path, testmodel.DefaultSpec(), testmodel.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for dev, want := range map[string]string{"cuda": "cannot use CUDA", "tensorrt": "cannot use TensorRT", "tpu": "want one of cpu, cuda, tensorrt"} {
+		_, err := ort.NewSession(path, ort.Options{Device: dev})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("device %s: error %v, want it to say %q", dev, err, want)
+		}
+	}
+}
+
+func TestMissingLibraryIsNamed(t *testing.T) {
+	_, err := ort.FindLibrary("/nonexistent/libonnxruntime.so.1", "")
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/libonnxruntime.so.1") {
+		t.Fatalf("error %v does not name the library", err)
+	}
+}

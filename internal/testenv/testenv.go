@@ -1,0 +1,79 @@
+// Package testenv locates the shared test data (datasets, photos, detector
+// models) and the ONNX Runtime library for tests, skipping with a reason
+// where they are absent. Tests never reach the network.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ferlive/ferlive/internal/ort"
+)
+
+// EnvData names the shared data folder (../shared/data in a checkout).
+const EnvData = "FERLIVE_DATA"
+
+// EnvModels names the shared detector models folder (../shared/models).
+const EnvModels = "FERLIVE_MODELS"
+
+// Data returns $FERLIVE_DATA or skips the test.
+func Data(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv(EnvData)
+	if d == "" {
+		t.Skipf("$%s is not set: the shared datasets and photos are absent", EnvData)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("$%s=%s is absent: %v", EnvData, d, err)
+	}
+	return d
+}
+
+// Photo returns the path of a shared photo, or skips.
+func Photo(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(Data(t), "photos", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared photo %s is absent: %v", p, err)
+	}
+	return p
+}
+
+// Models returns the shared detector models folder ($FERLIVE_MODELS, or
+// models/ beside $FERLIVE_DATA), or skips.
+func Models(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv(EnvModels)
+	if d == "" {
+		if data := os.Getenv(EnvData); data != "" {
+			d = filepath.Join(filepath.Dir(filepath.Clean(data)), "models")
+		}
+	}
+	if d == "" {
+		t.Skipf("$%s / $%s are not set: the shared detector models are absent", EnvModels, EnvData)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("shared models folder %s is absent: %v", d, err)
+	}
+	return d
+}
+
+// Model returns the path of a shared detector model, or skips.
+func Model(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(Models(t), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared model %s is absent: %v", p, err)
+	}
+	return p
+}
+
+// ORT initialises ONNX Runtime for the test; it fails (does not skip) when
+// the library cannot be found, since `make deps` installs it.
+func ORT(t testing.TB) {
+	t.Helper()
+	if err := ort.InitDefault("", ""); err != nil {
+		t.Fatalf("ONNX Runtime: %v", err)
+	}
+}
