@@ -175,3 +175,12 @@ func (r *Recorder) WriteTable(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Reset forgets everything recorded so far (for example after a warm-up).
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stages = map[string]*stage{}
+	r.frames = 0
+	r.start = time.Now()
+}

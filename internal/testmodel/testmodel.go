@@ -85,3 +85,29 @@ func Classifier(spec contract.Spec, o Options) *onnx.Model {
 func Write(path string, spec contract.Spec, o Options) error {
 	return onnx.WriteFile(path, Classifier(spec, o))
 }
+
+// Brightness builds a classifier with a known answer: it averages the
+// (normalised) input and picks the class whose centre is nearest, where the
+// centres are gray levels 0..255 in label order. Its logits are
+// -10*(mean-centre)^2 followed by a softmax.
+func Brightness(spec contract.Spec, grays []float64) *onnx.Model {
+	m, b := onnx.NewModel("brightness", 17) // ReduceMean takes axes as an attribute up to opset 17
+	c, s := int64(spec.Channels), int64(spec.Size)
+	x := b.Input("input", onnx.Float, onnx.P("batch"), onnx.D(c), onnx.D(s), onnx.D(s))
+	x = b.Op("ReduceMean", []string{x}, onnx.AInts("axes", 1, 2, 3), onnx.AInt("keepdims", 0)) // [N]
+	x = b.Op("Unsqueeze", []string{x, b.Ints("axes", []int64{1}, []int64{1})})                   // [N,1]
+	k := int64(len(spec.Labels))
+	cent := make([]float32, k)
+	for i, g := range grays {
+		cent[i] = (float32(g)/255 - spec.Mean[0]) / spec.Std[0]
+	}
+	d := b.Op("Sub", []string{x, b.Floats("centres", []int64{1, k}, cent)})
+	d = b.Op("Mul", []string{d, d})
+	d = b.Op("Mul", []string{d, b.Floats("neg", []int64{1}, []float32{-10})})
+	b.OpTo("probs", "Softmax", []string{d}, onnx.AInt("axis", 1))
+	b.Output("probs", onnx.Float, onnx.P("batch"), onnx.D(k))
+	for key, v := range spec.Meta() {
+		m.SetMeta(key, v)
+	}
+	return m
+}

@@ -1,0 +1,177 @@
+// Package evaluate measures an exported model on an image-folder dataset
+// (<dir>/<class>/<images>) through the runtime's own preprocessing.
+package evaluate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/internal/metrics"
+)
+
+// Classifier is the part of infer.Classifier evaluation needs.
+type Classifier interface {
+	PreprocessImages(imgs []gocv.Mat) ([]float32, error)
+	Run(batch []float32, n int) ([][]float32, error)
+	Labels() []string
+}
+
+// Sample is one image and its class index in the model's labels.
+type Sample struct {
+	Path  string
+	Class int
+}
+
+// Listing is what List found.
+type Listing struct {
+	Samples []Sample
+	Skipped []string // class folders with no matching model label
+}
+
+var imageExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".webp": true, ".tif": true, ".tiff": true, ".pgm": true}
+
+// List walks dir/<class>/* and keeps images whose base name starts with
+// prefix (all when empty). Class folders are matched to labels by name,
+// ignoring case; folders with no matching label are reported in Skipped,
+// never mislabelled.
+func List(dir, prefix string, labels []string) (*Listing, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", dir, err)
+	}
+	idx := map[string]int{}
+	for i, l := range labels {
+		idx[strings.ToLower(l)] = i
+	}
+	out := &Listing{}
+	classDirs := 0
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		classDirs++
+		k, ok := idx[strings.ToLower(e.Name())]
+		if !ok {
+			out.Skipped = append(out.Skipped, e.Name())
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", dir, err)
+		}
+		for _, f := range files {
+			if f.IsDir() || !imageExt[strings.ToLower(filepath.Ext(f.Name()))] || !strings.HasPrefix(f.Name(), prefix) {
+				continue
+			}
+			out.Samples = append(out.Samples, Sample{Path: filepath.Join(dir, e.Name(), f.Name()), Class: k})
+		}
+	}
+	if classDirs == 0 {
+		return nil, fmt.Errorf("dataset %s: no class folders (want %s/<class>/<images>, e.g. fer2013/test/happy/*.jpg)", dir, dir)
+	}
+	if len(out.Samples) == 0 {
+		msg := fmt.Sprintf("dataset %s: no images", dir)
+		if prefix != "" {
+			msg += fmt.Sprintf(" whose name starts with %q", prefix)
+		}
+		if len(out.Skipped) > 0 {
+			msg += fmt.Sprintf("; folders %s match none of the model's labels %s", strings.Join(out.Skipped, ", "), strings.Join(labels, ", "))
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	sort.Slice(out.Samples, func(i, j int) bool { return out.Samples[i].Path < out.Samples[j].Path })
+	return out, nil
+}
+
+// Run classifies every sample in batches and returns the confusion matrix.
+func Run(ctx context.Context, c Classifier, samples []Sample, batch int, progress func(done int)) (*metrics.Confusion, error) {
+	if batch < 1 {
+		batch = 64
+	}
+	conf := metrics.NewConfusion(c.Labels())
+	imgs := make([]gocv.Mat, 0, batch)
+	closeAll := func() {
+		for _, m := range imgs {
+			m.Close()
+		}
+		imgs = imgs[:0]
+	}
+	defer closeAll()
+	for start := 0; start < len(samples); start += batch {
+		if err := ctx.Err(); err != nil {
+			return conf, err
+		}
+		end := min(start+batch, len(samples))
+		for _, s := range samples[start:end] {
+			m := gocv.IMRead(s.Path, gocv.IMReadColor) // as a camera frame: BGR
+			if m.Empty() {
+				m.Close()
+				return conf, fmt.Errorf("image %s: cannot be decoded", s.Path)
+			}
+			imgs = append(imgs, m)
+		}
+		in, err := c.PreprocessImages(imgs)
+		if err != nil {
+			return conf, err
+		}
+		probs, err := c.Run(in, len(imgs))
+		if err != nil {
+			return conf, err
+		}
+		for i, p := range probs {
+			best := 0
+			for k, v := range p {
+				if v > p[best] {
+					best = k
+				}
+			}
+			conf.Add(samples[start+i].Class, best)
+		}
+		closeAll()
+		if progress != nil {
+			progress(end)
+		}
+	}
+	return conf, nil
+}
+
+// Report is the JSON form of an evaluation.
+type Report struct {
+	Model     string             `json:"model"`
+	Data      string             `json:"data"`
+	Split     string             `json:"split,omitempty"`
+	Accuracy  float64            `json:"accuracy"`
+	MeanClass float64            `json:"mean_class_accuracy"`
+	N         int                `json:"n"`
+	Labels    []string           `json:"labels"`
+	PerClass  map[string]float64 `json:"per_class"`
+	Support   map[string]int     `json:"support"`
+	Confusion [][]int            `json:"confusion"`
+	Skipped   []string           `json:"skipped_folders,omitempty"`
+}
+
+// NewReport summarises a confusion matrix.
+func NewReport(model, data, split string, c *metrics.Confusion, skipped []string) Report {
+	r := Report{Model: model, Data: data, Split: split, Accuracy: c.Accuracy(), MeanClass: c.MeanClassAccuracy(),
+		N: c.N(), Labels: c.Labels, PerClass: map[string]float64{}, Support: map[string]int{}, Confusion: c.M, Skipped: skipped}
+	pc, sup := c.PerClass(), c.Support()
+	for i, l := range c.Labels {
+		r.PerClass[l] = pc[i]
+		r.Support[l] = sup[i]
+	}
+	return r
+}
+
+// WriteJSON writes the report as one JSON object.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	return enc.Encode(r)
+}
