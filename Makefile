@@ -32,7 +32,7 @@ export FERLIVE_ORT_LIB := $(ORT_LIB)
 
 LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models
 
-.PHONY: deps apt-deps ort build trainer test test-race test-matprofile bench run vet fmt clean
+.PHONY: deps apt-deps ort build trainer test bench run vet fmt clean install-kiosk
 
 deps: apt-deps ort
 
@@ -82,3 +82,16 @@ fmt:
 
 clean:
 	rm -rf bin bench.txt
+
+PREFIX ?= /usr/local
+# Kiosk install: binary, ONNX Runtime, shipped models, systemd unit and env file.
+install-kiosk: build
+	install -D -m 0755 bin/ferlive $(PREFIX)/bin/ferlive
+	install -D -m 0644 $(ORT_LIB) $(PREFIX)/lib/ferlive/libonnxruntime.so.1
+	install -d $(PREFIX)/share/ferlive/models
+	install -m 0644 assets/models/*.onnx $(PREFIX)/share/ferlive/models/
+	install -D -m 0644 systemd/ferlive.service /etc/systemd/system/ferlive.service
+	[ -f /etc/ferlive/ferlive.env ] || install -D -m 0644 systemd/ferlive.env /etc/ferlive/ferlive.env
+	id ferlive >/dev/null 2>&1 || useradd --system --home /var/lib/ferlive --groups video ferlive
+	systemctl daemon-reload || true
+	@echo "edit /etc/ferlive/ferlive.env, then: systemctl enable --now ferlive"

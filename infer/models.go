@@ -15,8 +15,9 @@ var Shipped = []struct{ Name, File string }{
 }
 
 // ModelDirs lists where shipped models are looked for: $FERLIVE_MODEL_DIR,
-// assets/models beside the executable (bin/../assets/models), in the working
-// directory, the build-time folder, and the system share folder.
+// assets/models beside the executable (bin/../assets/models), the install
+// prefix's share/ferlive/models, the working directory's assets/models, the
+// build-time folder, and /usr/share/ferlive/models.
 func ModelDirs(buildDir string) []string {
 	var dirs []string
 	if d := os.Getenv("FERLIVE_MODEL_DIR"); d != "" {
@@ -24,7 +25,8 @@ func ModelDirs(buildDir string) []string {
 	}
 	if exe, err := os.Executable(); err == nil {
 		d := filepath.Dir(exe)
-		dirs = append(dirs, filepath.Join(d, "..", "assets", "models"), filepath.Join(d, "assets", "models"))
+		dirs = append(dirs, filepath.Join(d, "..", "assets", "models"), filepath.Join(d, "assets", "models"),
+			filepath.Join(d, "..", "share", "ferlive", "models"))
 	}
 	dirs = append(dirs, filepath.Join("assets", "models"))
 	if buildDir != "" {
