@@ -1,0 +1,123 @@
+package overlay
+
+import (
+	"image"
+	"testing"
+)
+
+func TestHUDInCorner(t *testing.T) {
+	const w, h = 1280, 720
+	frameRect := image.Rect(0, 0, w, h)
+	for _, corner := range []Corner{TopLeft, TopRight, BottomLeft, BottomRight} {
+		r := newRenderer(t, Options{HUDCorner: corner})
+		lay, err := r.Layout(w, h, nil, sampleHUD())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr := lay.HUD
+		if hr.Empty() || !hr.In(frameRect) {
+			t.Fatalf("corner %d: HUD %v not inside the frame", corner, hr)
+		}
+		nearLeft, nearTop := hr.Min.X < 40, hr.Min.Y < 40
+		nearRight, nearBottom := hr.Max.X > w-40, hr.Max.Y > h-40
+		ok := map[Corner]bool{
+			TopLeft: nearLeft && nearTop, TopRight: nearRight && nearTop,
+			BottomLeft: nearLeft && nearBottom, BottomRight: nearRight && nearBottom,
+		}[corner]
+		if !ok {
+			t.Errorf("corner %d: HUD at %v", corner, hr)
+		}
+		// 1 fps line + 6 stages + 2 lines, each at least a font's height.
+		if hr.Dy() < 9*13 {
+			t.Errorf("HUD %v too short for 9 lines", hr)
+		}
+
+		frame := gradientFrame(t, w, h)
+		before := snapshot(t, &frame)
+		if err := r.Draw(&frame, nil, sampleHUD()); err != nil {
+			t.Fatal(err)
+		}
+		if n := changed(t, before, &frame, hr); n < hr.Dx()*hr.Dy()/2 {
+			t.Errorf("corner %d: only %d HUD pixels changed", corner, n)
+		}
+		if n := changed(t, before, &frame, frameRect); n > hr.Dx()*hr.Dy() {
+			t.Errorf("corner %d: %d pixels changed, more than the HUD's area", corner, n)
+		}
+		frame.Close()
+	}
+}
+
+func TestHUDDisabled(t *testing.T) {
+	frame := gradientFrame(t, 640, 360)
+	defer frame.Close()
+	before := snapshot(t, &frame)
+	r := newRenderer(t, Options{NoHUD: true})
+	if err := r.Draw(&frame, nil, sampleHUD()); err != nil {
+		t.Fatal(err)
+	}
+	r2 := newRenderer(t, Options{})
+	if err := r2.Draw(&frame, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Draw(&frame, nil, &HUD{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := changed(t, before, &frame, image.Rect(0, 0, 640, 360)); n != 0 {
+		t.Errorf("disabled, nil or empty HUD changed %d pixels", n)
+	}
+}
+
+func TestHUDWidthStable(t *testing.T) {
+	r := newRenderer(t, Options{})
+	var widths []int
+	for _, ms := range []float64{0.4, 3.3, 12.5, 88.8} {
+		hud := &HUD{FPS: 30, Stages: []Stage{{"detect", ms}, {"infer", ms / 2}}}
+		lay, err := r.Layout(1280, 720, nil, hud)
+		if err != nil {
+			t.Fatal(err)
+		}
+		widths = append(widths, lay.HUD.Dx())
+	}
+	for _, w := range widths[1:] {
+		if w != widths[0] {
+			t.Errorf("HUD width jitters with the numbers: %v", widths)
+			break
+		}
+	}
+}
+
+func TestFormatMs(t *testing.T) {
+	for ms, want := range map[float64]string{0.44: "0.4 ms", 12.25: "12.2 ms", 99.94: "99.9 ms", 123.4: "123 ms", -1: "- ms"} {
+		if got := formatMs(ms); got != want {
+			t.Errorf("formatMs(%v) = %q, want %q", ms, got, want)
+		}
+	}
+}
+
+func TestLabelsAndPanelsAvoidHUDAndEachOther(t *testing.T) {
+	const w, h = 640, 360
+	r := newRenderer(t, Options{HUDCorner: TopRight})
+	faces := []Face{
+		{ID: 1, Box: image.Rect(0, 0, 64, 60), Labels: fer2013, Probs: probs7(3, 0.91)},
+		{ID: 2, Box: image.Rect(320, 120, 373, 180), Labels: fer2013, Probs: probs7(4, 0.55)},
+		{ID: 3, Box: image.Rect(595, 180, 660, 252), Labels: fer2013, Probs: probs7(5, 0.78)},
+		{ID: 14, Box: image.Rect(160, 315, 213, 390), Labels: fer2013, Probs: probs7(0, 0.47)},
+		{ID: 15, Box: image.Rect(128, 180, 140, 192), Labels: fer2013, Probs: probs7(1, 0.5)},
+	}
+	lay, err := r.Layout(w, h, faces, sampleHUD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var placed []image.Rectangle
+	for i, fl := range lay.Faces {
+		if fl.Label.Overlaps(lay.HUD) || fl.Panel.Overlaps(lay.HUD) {
+			t.Errorf("face %d: label %v or panel %v under the HUD %v", i, fl.Label, fl.Panel, lay.HUD)
+		}
+		for _, p := range placed {
+			if fl.Panel.Overlaps(p) {
+				t.Errorf("face %d: panel %v overlaps %v", i, fl.Panel, p)
+			}
+		}
+		placed = append(placed, fl.Panel, fl.Label)
+	}
+}
