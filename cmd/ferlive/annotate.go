@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ferlive/ferlive/capture"
+	"github.com/ferlive/ferlive/internal/latency"
+	"github.com/ferlive/ferlive/internal/pipeline"
+	"github.com/ferlive/ferlive/internal/progress"
+)
+
+// annotateJob is one `ferlive annotate` run.
+type annotateJob struct {
+	f        runtimeFlags
+	input    string
+	output   string
+	noProg   bool
+	maxFrame int
+}
+
+func runAnnotate(ctx context.Context, args []string) error {
+	var j annotateJob
+	fs := newFlags("annotate", "ferlive annotate --input IN [--output OUT.mp4] [--jsonl F] [--csv F] [flags]")
+	fs.StringVarP(&j.input, "input", "i", "", "video file, image, or folder of images (required)")
+	fs.StringVarP(&j.output, "output", "o", "", "annotated video to write (.mp4, .avi, .mkv); same size and frame rate as the input")
+	j.f.register(fs, false)
+	fs.BoolVar(&j.noProg, "no-progress", false, "do not draw the progress bar")
+	fs.IntVar(&j.maxFrame, "max-frames", 0, "stop after this many frames (0 = all)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	_, err := j.run(ctx)
+	return err
+}
+
+// run annotates the input and returns the latency recorder of the run.
+func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
+	f, input, output, noProg, maxFrame := &j.f, j.input, j.output, j.noProg, j.maxFrame
+	if input == "" {
+		return nil, usageError{errors.New("annotate: --input is required")}
+	}
+	if output == "" && f.jsonl == "" && f.csv == "" {
+		return nil, usageError{errors.New("annotate: nothing to write: give --output, --jsonl and/or --csv")}
+	}
+	src, err := capture.Open(input, capture.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	info := src.Info()
+	if info.Live {
+		return nil, usageError{fmt.Errorf("annotate: %s is a live source; use `ferlive --camera %s --headless --output F` for cameras and streams", input, input)}
+	}
+	e, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+
+	var sinks pipeline.Sinks
+	var vw *capture.VideoWriter
+	if output != "" {
+		if info.Kind == "folder" {
+			return nil, usageError{fmt.Errorf("annotate: --output %s: a folder's images may differ in size; write --jsonl / --csv for folders", output)}
+		}
+		d, err := e.drawer(f)
+		if err != nil {
+			return nil, err
+		}
+		fps := info.FPS
+		if fps <= 0 {
+			fps = 25
+		}
+		if vw, err = capture.NewVideoWriter(output, fps, info.Width, info.Height); err != nil {
+			return nil, err
+		}
+		defer vw.Close()
+		sinks = append(sinks, d, &pipeline.Video{W: vw, Stats: e.stats})
+	}
+	ws, closeRecords, err := f.records(e.cls.Labels())
+	if err != nil {
+		return nil, err
+	}
+	defer closeRecords()
+	if len(ws) > 0 {
+		sinks = append(sinks, &pipeline.Records{W: ws, Stats: e.stats})
+	}
+	total := info.Frames
+	if maxFrame > 0 && (total == 0 || maxFrame < total) {
+		total = maxFrame
+	}
+	var bar *progress.Bar
+	if !noProg {
+		bar = progress.New(os.Stderr, "annotate", total)
+	}
+	done := 0
+	sinks = append(sinks, pipeline.SinkFunc(func(r *pipeline.Result) error {
+		done++
+		if bar != nil {
+			bar.Set(done)
+		}
+		if maxFrame > 0 && done >= maxFrame {
+			return errStop
+		}
+		return nil
+	}))
+	runErr := pipeline.Run(ctx, e.config(f, info), src, sinks)
+	if errors.Is(runErr, errStop) {
+		runErr = nil
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	// Finalise the outputs now so that their errors are reported.
+	if vw != nil {
+		if err := vw.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if err := closeRecords(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if f.stats {
+		printStats(e)
+	}
+	if runErr != nil {
+		fmt.Fprintf(os.Stderr, "ferlive: %d frames processed before the error; outputs hold them\n", done)
+		return e.stats, runErr
+	}
+	return e.stats, nil
+}
+
+// errStop ends a run early without error (--max-frames).
+var errStop = errors.New("frame limit reached")

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/evaluate"
+	"github.com/ferlive/ferlive/internal/metrics"
+	"github.com/ferlive/ferlive/internal/ort"
+	"github.com/ferlive/ferlive/internal/progress"
+)
+
+func runEval(ctx context.Context, args []string) error {
+	var (
+		model, data, split, ortLib, device, png string
+		asJSON                                  bool
+		threads, batch                          int
+	)
+	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
+	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped default)")
+	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test) (required)")
+	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
+	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
+	fs.IntVar(&batch, "batch", 64, "images per ONNX Runtime call")
+	fs.StringVar(&device, "device", "cpu", "execution provider: cpu, cuda, tensorrt")
+	fs.IntVar(&threads, "threads", 0, "ONNX Runtime intra-op threads (0 = one per core)")
+	fs.StringVar(&ortLib, "ort-lib", "", "ONNX Runtime shared library")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if data == "" {
+		return usageError{errors.New("eval: --data is required")}
+	}
+	if err := ort.InitDefault(ortLib, defaultORTLib); err != nil {
+		return err
+	}
+	path, err := infer.FindModel(model, infer.ModelDirs(defaultModelDir))
+	if err != nil {
+		return err
+	}
+	c, err := infer.Open(path, ort.Options{Device: device, Threads: threads})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	list, err := evaluate.List(data, split, c.Labels())
+	if err != nil {
+		return err
+	}
+	for _, s := range list.Skipped {
+		fmt.Fprintf(os.Stderr, "ferlive: skipping class folder %q: no label of that name in %s %v\n", s, path, c.Labels())
+	}
+	bar := progress.New(os.Stderr, "eval", len(list.Samples))
+	conf, err := evaluate.Run(ctx, c, list.Samples, batch, bar.Set)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if png != "" {
+		if err := conf.WritePNG(png, path); err != nil {
+			return fmt.Errorf("confusion PNG %s: %w", png, err)
+		}
+	}
+	if asJSON {
+		return evaluate.NewReport(path, data, split, conf, list.Skipped).WriteJSON(os.Stdout)
+	}
+	fmt.Printf("model %s\ndata %s split %q\n", path, data, split)
+	return writeTable(conf)
+}
+
+func writeTable(c *metrics.Confusion) error { return c.WriteTable(os.Stdout) }

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ferlive/ferlive/capture"
+	"github.com/ferlive/ferlive/facedetect"
+	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/latency"
+	"github.com/ferlive/ferlive/internal/ort"
+	"github.com/ferlive/ferlive/internal/pipeline"
+	"github.com/ferlive/ferlive/internal/record"
+	"github.com/ferlive/ferlive/overlay"
+)
+
+// runtimeFlags are the flags shared by live, annotate and latency.
+type runtimeFlags struct {
+	model       string
+	detector    string
+	detModel    string
+	detectEvery int
+	detectSize  int
+	minFace     int
+	device      string
+	threads     int
+	ortLib      string
+	smooth      float64
+	noHUD       bool
+	stats       bool
+	jsonl, csv  string
+}
+
+func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
+	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped rlrcnet-fer2013.onnx)")
+	fs.StringVar(&f.detector, "detector", "haar", "face detector: "+strings.Join(facedetect.Kinds, ", "))
+	fs.StringVar(&f.detModel, "detector-model", "", "detector model file (cascade XML for haar, default Debian's frontal face cascade; ONNX file for yunet and ultraface, required)")
+	every := 1
+	if live {
+		every = 2
+	}
+	fs.IntVar(&f.detectEvery, "detect-every", every, "run the detector on every Nth frame and track faces in between")
+	fs.IntVar(&f.detectSize, "detect-size", 0, "longest side of the downscaled copy the detector sees (0 = detector's default)")
+	fs.IntVar(&f.minFace, "min-face", 0, "smallest face side to detect, in frame pixels (0 = detector's default)")
+	fs.StringVar(&f.device, "device", "cpu", "ONNX Runtime execution provider: "+strings.Join(ort.Devices, ", "))
+	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads per model (0 = one per core)")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, then the one `make deps` installed)")
+	smooth := 0.0
+	if live {
+		smooth = 0.6
+	}
+	fs.Float64Var(&f.smooth, "smooth", smooth, "per-face EMA weight of past probabilities, 0 = off (never applied to still images)")
+	fs.BoolVar(&f.noHUD, "no-hud", false, "do not draw the fps / latency HUD")
+	fs.BoolVar(&f.stats, "stats", false, "print the per-stage latency table at the end")
+	fs.StringVar(&f.jsonl, "jsonl", "", "write per-frame results as JSON Lines to this file")
+	fs.StringVar(&f.csv, "csv", "", "write per-face results as CSV to this file")
+}
+
+// engine is what a run needs: the classifier, the detector and the stats.
+type engine struct {
+	cls   *infer.Classifier
+	det   facedetect.Detector
+	stats *latency.Recorder
+}
+
+func (f *runtimeFlags) validate() error {
+	if f.detectEvery < 1 {
+		return usageError{fmt.Errorf("--detect-every %d: want 1 or more", f.detectEvery)}
+	}
+	if f.smooth < 0 || f.smooth >= 1 {
+		return usageError{fmt.Errorf("--smooth %g: want a value in [0, 1)", f.smooth)}
+	}
+	if f.threads < 0 {
+		return usageError{fmt.Errorf("--threads %d: want 0 or more", f.threads)}
+	}
+	return nil
+}
+
+func (f *runtimeFlags) open() (*engine, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	if err := ort.InitDefault(f.ortLib, defaultORTLib); err != nil {
+		return nil, err
+	}
+	path, err := infer.FindModel(f.model, infer.ModelDirs(defaultModelDir))
+	if err != nil {
+		return nil, err
+	}
+	opts := ort.Options{Device: f.device, Threads: f.threads}
+	cls, err := infer.Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	det, err := facedetect.New(f.detector, f.detModel, facedetect.Options{
+		MaxSide: f.detectSize, MinSize: f.minFace, ORT: opts,
+	})
+	if err != nil {
+		cls.Close()
+		return nil, err
+	}
+	return &engine{cls: cls, det: det, stats: latency.New()}, nil
+}
+
+func (e *engine) Close() {
+	e.det.Close()
+	e.cls.Close()
+}
+
+func (e *engine) config(f *runtimeFlags, info capture.Info) pipeline.Config {
+	still := info.Kind == "image" || info.Kind == "folder"
+	buf := 4
+	if info.Live {
+		buf = 0
+	}
+	return pipeline.Config{
+		Detector: e.det, Classifier: e.cls, Stats: e.stats,
+		DetectEvery: f.detectEvery, Smooth: f.smooth, Still: still, Buffer: buf,
+	}
+}
+
+func (e *engine) drawer(f *runtimeFlags) (*pipeline.Drawer, error) {
+	r, err := overlay.New(overlay.Options{NoHUD: f.noHUD})
+	if err != nil {
+		return nil, err
+	}
+	spec := e.cls.Spec()
+	lines := []string{fmt.Sprintf("model %s", strings.TrimSuffix(filepath.Base(e.cls.Path()), ".onnx")),
+		fmt.Sprintf("detector %s", f.detector)}
+	_ = spec
+	return &pipeline.Drawer{Renderer: r, Labels: e.cls.Labels(), Stats: e.stats, HUD: !f.noHUD, Lines: lines}, nil
+}
+
+// outputs opens the CSV / JSON Lines writers that were asked for. The
+// returned closer finalises them; it is safe to call more than once.
+func (f *runtimeFlags) records(labels []string) ([]record.Writer, func() error, error) {
+	var ws []record.Writer
+	closeAll := func() error {
+		var first error
+		for _, w := range ws {
+			if err := w.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	if f.jsonl != "" {
+		w, err := record.NewJSONL(f.jsonl, labels)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		ws = append(ws, w)
+	}
+	if f.csv != "" {
+		w, err := record.NewCSV(f.csv, labels)
+		if err != nil {
+			closeAll()
+			return nil, closeAll, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, closeAll, nil
+}
+
+// printStats writes the latency table to stderr.
+func printStats(e *engine) {
+	fmt.Fprintln(os.Stderr)
+	e.stats.WriteTable(os.Stderr)
+}
+
+// liveOptions are the capture options for cameras and streams.
+func liveOptions(width, height int, fps float64, reconnect bool) capture.Options {
+	return capture.Options{
+		Width: width, Height: height, FPS: fps, Reconnect: reconnect,
+		MaxBackoff: 10 * time.Second, StallTimeout: 5 * time.Second,
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "ferlive: "+format+"\n", args...) },
+	}
+}

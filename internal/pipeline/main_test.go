@@ -1,0 +1,10 @@
+package pipeline_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ferlive/ferlive/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

@@ -1,0 +1,233 @@
+// Package pipeline runs the flow of a frame: capture, face detection and
+// tracking, one batched classification per frame, per-track smoothing, and
+// the sinks (overlay, window, video file, CSV/JSONL). Stages run
+// concurrently: while frame N is classified, frame N+1 is detected and frame
+// N+2 decoded. File sources lose no frame; live sources keep only the newest
+// frame, so what is shown never lags behind reality.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/capture"
+	"github.com/ferlive/ferlive/facedetect"
+	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/latency"
+	"github.com/ferlive/ferlive/internal/record"
+)
+
+// Source yields frames (see capture.Source).
+type Source interface {
+	Next(ctx context.Context) (capture.Frame, error)
+	Info() capture.Info
+}
+
+// Detector finds faces in a BGR frame (see facedetect.Detector).
+type Detector interface {
+	Detect(frame gocv.Mat) ([]facedetect.Face, error)
+}
+
+// Classifier turns face boxes of a frame into class probabilities (see infer.Classifier).
+type Classifier interface {
+	Preprocess(frame gocv.Mat, boxes []image.Rectangle) ([]float32, error)
+	Run(batch []float32, n int) ([][]float32, error)
+	Labels() []string
+}
+
+// Result is one processed frame. Mat belongs to the pipeline: sinks may draw
+// on it but must not keep it after they return.
+type Result struct {
+	Mat gocv.Mat
+	record.Frame
+	start time.Time // when the frame was taken from the source
+}
+
+// Sink consumes processed frames in order, on the goroutine that called Run.
+type Sink interface {
+	Consume(r *Result) error
+}
+
+// SinkFunc adapts a function to a Sink.
+type SinkFunc func(r *Result) error
+
+// Consume calls f.
+func (f SinkFunc) Consume(r *Result) error { return f(r) }
+
+// Config wires a pipeline.
+type Config struct {
+	Detector   Detector
+	Classifier Classifier
+	Stats      *latency.Recorder
+	// DetectEvery runs the detector on every Nth frame and moves the
+	// tracked boxes by their velocity in between (1 = every frame).
+	DetectEvery int
+	// Smooth is the EMA history weight per track (0 = off); ignored for stills.
+	Smooth float64
+	// Still treats every frame as an unrelated image (image folders):
+	// detection on every frame, fresh ids, no smoothing.
+	Still   bool
+	Tracker facedetect.TrackerOptions
+	// Buffer is the number of frames queued between stages: 0 for live
+	// sources (always work on the newest frame), a few for files.
+	Buffer int
+}
+
+// Run processes src until it ends (io.EOF), ctx is cancelled, or a stage
+// fails, feeding every result to sink. Frames in flight when it stops are
+// released. It returns nil at the end of the source, ctx.Err() when
+// cancelled, or the first error.
+func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
+	if cfg.Stats == nil {
+		cfg.Stats = latency.New()
+	}
+	if cfg.DetectEvery < 1 || cfg.Still {
+		cfg.DetectEvery = 1
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		once     sync.Once
+		firstErr error
+	)
+	// A source error ends the input but lets the frames already decoded
+	// finish; a stage or sink error stops everything.
+	setErr := func(err error) { once.Do(func() { firstErr = err }) }
+	fail := func(err error) {
+		setErr(err)
+		cancel()
+	}
+	live := src.Info().Live
+	frames := make(chan *Result, cfg.Buffer)
+	detected := make(chan *Result, cfg.Buffer)
+	classified := make(chan *Result, cfg.Buffer)
+
+	go func() { // reader
+		defer close(frames)
+		for ctx.Err() == nil {
+			t0 := time.Now()
+			f, err := src.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					setErr(err)
+				}
+				return
+			}
+			stage := latency.Decode
+			if live {
+				stage = "capture"
+			}
+			now := cfg.Stats.Since(stage, t0)
+			frames <- &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now}
+		}
+	}()
+
+	go func() { // detector + tracker
+		defer close(detected)
+		tracker := facedetect.NewTracker(cfg.Tracker)
+		n := 0
+		for r := range frames {
+			if ctx.Err() != nil {
+				r.Mat.Close()
+				continue
+			}
+			var tracks []facedetect.Track
+			if n%cfg.DetectEvery == 0 {
+				t0 := time.Now()
+				faces, err := cfg.Detector.Detect(r.Mat)
+				cfg.Stats.Since(latency.Detect, t0)
+				if err != nil {
+					fail(fmt.Errorf("frame %d: %w", r.Index, err))
+					r.Mat.Close()
+					continue
+				}
+				if cfg.Still {
+					tracker.Reset()
+				}
+				tracks = tracker.Update(faces)
+			} else {
+				tracks = tracker.Predict()
+			}
+			n++
+			bounds := image.Rect(0, 0, r.Mat.Cols(), r.Mat.Rows())
+			for _, t := range tracks {
+				b := t.Box.Intersect(bounds)
+				if b.Dx() < 4 || b.Dy() < 4 {
+					continue
+				}
+				r.Faces = append(r.Faces, record.Face{ID: t.ID, Box: b})
+			}
+			detected <- r
+		}
+	}()
+
+	go func() { // classifier + smoothing
+		defer close(classified)
+		smooth := infer.NewSmoother(cfg.Smooth)
+		if cfg.Still {
+			smooth = infer.NewSmoother(0)
+		}
+		labels := cfg.Classifier.Labels()
+		boxes := make([]image.Rectangle, 0, 16)
+		for r := range detected {
+			if ctx.Err() != nil {
+				r.Mat.Close()
+				continue
+			}
+			if len(r.Faces) > 0 {
+				boxes = boxes[:0]
+				for _, f := range r.Faces {
+					boxes = append(boxes, f.Box)
+				}
+				t0 := time.Now()
+				batch, err := cfg.Classifier.Preprocess(r.Mat, boxes)
+				t1 := cfg.Stats.Since(latency.Preprocess, t0)
+				var probs [][]float32
+				if err == nil {
+					probs, err = cfg.Classifier.Run(batch, len(boxes))
+					cfg.Stats.Since(latency.Infer, t1)
+				}
+				if err != nil {
+					fail(fmt.Errorf("frame %d: %w", r.Index, err))
+					r.Mat.Close()
+					continue
+				}
+				for i := range r.Faces {
+					p := smooth.Apply(r.Faces[i].ID, probs[i])
+					k, s := infer.Top(p)
+					r.Faces[i].Probs, r.Faces[i].Label, r.Faces[i].Score = p, labels[k], s
+				}
+			}
+			smooth.EndFrame()
+			classified <- r
+		}
+	}()
+
+	for r := range classified { // sinks, on the caller's goroutine
+		if ctx.Err() != nil {
+			r.Mat.Close()
+			continue
+		}
+		err := sink.Consume(r)
+		r.Mat.Close()
+		cfg.Stats.Since(latency.Total, r.start)
+		cfg.Stats.Frame()
+		if err != nil {
+			fail(err)
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}

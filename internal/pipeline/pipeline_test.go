@@ -1,0 +1,160 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"image"
+	"io"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/capture"
+	"github.com/ferlive/ferlive/facedetect"
+	"github.com/ferlive/ferlive/internal/latency"
+	"github.com/ferlive/ferlive/internal/pipeline"
+)
+
+// fakeSource yields n frames, failing at frame failAt (if >= 0).
+type fakeSource struct {
+	n, i, failAt int
+	live         bool
+}
+
+func (s *fakeSource) Next(ctx context.Context) (capture.Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return capture.Frame{}, err
+	}
+	if s.i == s.failAt {
+		return capture.Frame{}, errors.New("clip.mp4: frame 5: decoding failed")
+	}
+	if s.i >= s.n {
+		return capture.Frame{}, io.EOF
+	}
+	m := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV8UC3)
+	f := capture.Frame{Mat: m, Index: s.i, PTS: time.Duration(s.i) * 40 * time.Millisecond}
+	s.i++
+	return f, nil
+}
+
+func (s *fakeSource) Info() capture.Info {
+	return capture.Info{Kind: "video", Width: 160, Height: 120, FPS: 25, Frames: s.n, Live: s.live}
+}
+
+// fakeDetector finds one face moving right by 2 px per frame.
+type fakeDetector struct{ calls int }
+
+func (d *fakeDetector) Detect(m gocv.Mat) ([]facedetect.Face, error) {
+	x := 10 + 2*d.calls
+	d.calls++
+	return []facedetect.Face{{Box: image.Rect(x, 20, x+40, 60), Score: 1}}, nil
+}
+
+type fakeClassifier struct{ faces int }
+
+func (c *fakeClassifier) Preprocess(m gocv.Mat, boxes []image.Rectangle) ([]float32, error) {
+	return make([]float32, len(boxes)), nil
+}
+
+func (c *fakeClassifier) Run(b []float32, n int) ([][]float32, error) {
+	c.faces += n
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = []float32{0.2, 0.8}
+	}
+	return out, nil
+}
+
+func (c *fakeClassifier) Labels() []string { return []string{"sad", "happy"} }
+
+func TestFramesInOrderWithoutDrops(t *testing.T) {
+	src := &fakeSource{n: 50, failAt: -1}
+	det, cls := &fakeDetector{}, &fakeClassifier{}
+	stats := latency.New()
+	var got []int
+	err := pipeline.Run(context.Background(), pipeline.Config{Detector: det, Classifier: cls, Stats: stats, DetectEvery: 3, Buffer: 2},
+		src, pipeline.SinkFunc(func(r *pipeline.Result) error {
+			got = append(got, r.Index)
+			if len(r.Faces) != 1 || r.Faces[0].Label != "happy" || r.Faces[0].ID != 1 {
+				t.Errorf("frame %d: faces %+v", r.Index, r.Faces)
+			}
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 50 {
+		t.Fatalf("%d frames reached the sink, want 50", len(got))
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("frame order %v", got)
+		}
+	}
+	if det.calls != 17 {
+		t.Fatalf("detector ran %d times, want 17 (every 3rd of 50 frames)", det.calls)
+	}
+	if cls.faces != 50 {
+		t.Fatalf("classifier saw %d faces, want 50", cls.faces)
+	}
+	if n, _ := stats.Frames(); n != 50 {
+		t.Fatalf("stats counted %d frames", n)
+	}
+}
+
+func TestSourceErrorStopsAndIsReturned(t *testing.T) {
+	src := &fakeSource{n: 50, failAt: 5}
+	n := 0
+	err := pipeline.Run(context.Background(), pipeline.Config{Detector: &fakeDetector{}, Classifier: &fakeClassifier{}, Buffer: 2},
+		src, pipeline.SinkFunc(func(r *pipeline.Result) error { n++; return nil }))
+	if err == nil || err.Error() != "clip.mp4: frame 5: decoding failed" {
+		t.Fatalf("error %v", err)
+	}
+	if n != 5 {
+		t.Fatalf("%d frames reached the sink before the error, want the 5 decoded ones", n)
+	}
+}
+
+func TestSinkErrorAndCancel(t *testing.T) {
+	boom := errors.New("disk full")
+	err := pipeline.Run(context.Background(), pipeline.Config{Detector: &fakeDetector{}, Classifier: &fakeClassifier{}, Buffer: 2},
+		&fakeSource{n: 50, failAt: -1}, pipeline.SinkFunc(func(r *pipeline.Result) error {
+			if r.Index == 10 {
+				return boom
+			}
+			return nil
+		}))
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v, want the sink's", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	err = pipeline.Run(ctx, pipeline.Config{Detector: &fakeDetector{}, Classifier: &fakeClassifier{}},
+		&fakeSource{n: 1 << 30, failAt: -1}, pipeline.SinkFunc(func(r *pipeline.Result) error {
+			if r.Index == 20 {
+				cancel()
+			}
+			return nil
+		}))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+}
+
+func TestStillImagesGetFreshIDs(t *testing.T) {
+	var ids []int
+	err := pipeline.Run(context.Background(), pipeline.Config{Detector: &fakeDetector{}, Classifier: &fakeClassifier{}, Still: true, Smooth: 0.9},
+		&fakeSource{n: 3, failAt: -1}, pipeline.SinkFunc(func(r *pipeline.Result) error {
+			ids = append(ids, r.Faces[0].ID)
+			if r.Faces[0].Probs[1] != 0.8 {
+				t.Errorf("still image smoothed: %v", r.Faces[0].Probs)
+			}
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 3 {
+		t.Fatalf("ids %v", ids)
+	}
+}
