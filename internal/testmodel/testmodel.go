@@ -95,7 +95,7 @@ func Brightness(spec contract.Spec, grays []float64) *onnx.Model {
 	c, s := int64(spec.Channels), int64(spec.Size)
 	x := b.Input("input", onnx.Float, onnx.P("batch"), onnx.D(c), onnx.D(s), onnx.D(s))
 	x = b.Op("ReduceMean", []string{x}, onnx.AInts("axes", 1, 2, 3), onnx.AInt("keepdims", 0)) // [N]
-	x = b.Op("Unsqueeze", []string{x, b.Ints("axes", []int64{1}, []int64{1})})                   // [N,1]
+	x = b.Op("Unsqueeze", []string{x, b.Ints("axes", []int64{1}, []int64{1})})                 // [N,1]
 	k := int64(len(spec.Labels))
 	cent := make([]float32, k)
 	for i, g := range grays {
