@@ -32,7 +32,16 @@ func ModelDirs(buildDir string) []string {
 	if buildDir != "" {
 		dirs = append(dirs, buildDir)
 	}
-	return append(dirs, "/usr/share/ferlive/models")
+	dirs = append(dirs, "/usr/share/ferlive/models")
+	seen := map[string]bool{}
+	out := dirs[:0]
+	for _, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil && !seen[abs] {
+			seen[abs] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // FindModel resolves --model: "" means the default shipped model, a short

@@ -101,6 +101,8 @@ func runLive(ctx context.Context, args []string) error {
 		defer win.Close()
 		if fullscreen {
 			win.SetWindowProperty(gocv.WindowPropertyFullscreen, gocv.WindowFullscreen)
+		} else if info.Width > 0 && info.Height > 0 {
+			win.ResizeWindow(info.Width, info.Height) // show the frame 1:1, not shrunk
 		}
 		sinks = append(sinks, &pipeline.Window{W: win, Stats: e.stats})
 	}

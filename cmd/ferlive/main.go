@@ -67,7 +67,25 @@ func main() {
 	os.Exit(report(err))
 }
 
+// report prints err (if any) and returns the process exit status.
 func report(err error) int {
+	code := exitStatus(err)
+	switch code {
+	case 0:
+	case 130:
+		fmt.Fprintln(os.Stderr, "ferlive: interrupted; outputs written so far are finalised")
+	case 2:
+		fmt.Fprintln(os.Stderr, "ferlive:", err)
+		fmt.Fprintln(os.Stderr, "run `ferlive help` for usage")
+	default:
+		fmt.Fprintln(os.Stderr, "ferlive:", err)
+	}
+	return code
+}
+
+// exitStatus maps an error to the exit status: 0 success or help, 2 bad
+// command line, 130 interrupted, 1 any other error.
+func exitStatus(err error) int {
 	var code exitCode
 	var uerr usageError
 	switch {
@@ -76,14 +94,10 @@ func report(err error) int {
 	case errors.As(err, &code):
 		return int(code)
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(os.Stderr, "ferlive: interrupted; outputs written so far are finalised")
 		return 130
 	case errors.As(err, &uerr):
-		fmt.Fprintln(os.Stderr, "ferlive:", err)
-		fmt.Fprintln(os.Stderr, "run `ferlive help` for usage")
 		return 2
 	default:
-		fmt.Fprintln(os.Stderr, "ferlive:", err)
 		return 1
 	}
 }
