@@ -70,8 +70,12 @@ test: deps vet
 	$(GO) test -tags torch -count=1 -timeout 20m ./...
 	$(GO) test -tags matprofile -count=1 -timeout 20m ./...
 
+# Micro benchmarks (detectors, classifier batches, overlay, decode) at the
+# default bench time, then the annotate matrix, where one iteration is a
+# whole clip. Results go to bench.txt.
 bench: deps
-	$(GO) test -tags torch -run '^$$' -bench . -benchtime 20x -timeout 60m ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -timeout 60m $$($(GO) list ./... | grep -v /cmd/ferlive) | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/ferlive/ | tee -a bench.txt
 
 run: build
 	@if [ -n "$(INPUT)" ]; then ./bin/ferlive annotate --input "$(INPUT)" --output "$(basename $(INPUT)).annotated.mp4" --jsonl "$(basename $(INPUT)).jsonl"; \
