@@ -1,0 +1,12 @@
+//go:build torch
+
+package main
+
+import "github.com/ferlive/ferlive/train"
+
+// trainerCommands are the libtorch trainer's subcommands.
+func trainerCommands() []command {
+	return []command{
+		{"train", "train a model (RLR-CNet) on an image-folder dataset with libtorch", train.TrainCommand},
+	}
+}

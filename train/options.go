@@ -1,0 +1,155 @@
+//go:build torch
+
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Options are the flags of `ferlive train`.
+type Options struct {
+	Arch        string   `json:"arch"`
+	Variant     string   `json:"variant"`
+	Data        string   `json:"data"`
+	Out         string   `json:"out"`
+	Epochs      int      `json:"epochs"`
+	Batch       int      `json:"batch"`
+	LR          float64  `json:"lr"`
+	MinLR       float64  `json:"min_lr"`
+	Warmup      float64  `json:"warmup_epochs"`
+	Schedule    string   `json:"schedule"`
+	StepEvery   int      `json:"step_every"`
+	Optimizer   string   `json:"optimizer"`
+	Momentum    float64  `json:"momentum"`
+	WeightDecay float64  `json:"weight_decay"`
+	Smoothing   float64  `json:"label_smoothing"`
+	Threads     int      `json:"threads"`
+	Workers     int      `json:"workers"`
+	Seed        int64    `json:"seed"`
+	Resume      bool     `json:"-"`
+	Mask        string   `json:"mask"`
+	Shift       float64  `json:"shift"`
+	Scale       float64  `json:"scale"`
+	Rotate      float64  `json:"rotate"`
+	NoFlip      bool     `json:"no_flip"`
+	Act         string   `json:"act"`
+	Clip        string   `json:"clip"`
+	SA          string   `json:"sa"`
+	Dual        string   `json:"dual"`
+	InferWeight float64  `json:"infer_weight"`
+	Limit       int      `json:"limit"`
+	MaxSteps    int      `json:"max_steps"`
+	Quiet       bool     `json:"-"`
+	Budget      Duration `json:"budget"`
+}
+
+// Flags registers the options on fs with their defaults.
+func (o *Options) Flags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Arch, "arch", "rlrcnet", "model architecture (rlrcnet)")
+	fs.StringVar(&o.Variant, "variant", "full", "ablation row of the paper's Table 3: shufflenet, rm, clipk5, sa, full")
+	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,test}/<class>/*), or a folder holding fer2013.tar.gz")
+	fs.StringVar(&o.Out, "out", "runs/rlrcnet", "run directory (checkpoints, metrics, plots, log)")
+	fs.IntVar(&o.Epochs, "epochs", 30, "training epochs (one epoch = the training set once through the uniform branch)")
+	fs.IntVar(&o.Batch, "batch", 64, "images per branch and step (the dual model sees 2x this per step)")
+	fs.Float64Var(&o.LR, "lr", 0.1, "peak learning rate")
+	fs.Float64Var(&o.MinLR, "min-lr", 0, "final learning rate of the cosine schedule")
+	fs.Float64Var(&o.Warmup, "warmup", 1, "linear warm-up, in epochs")
+	fs.StringVar(&o.Schedule, "schedule", "cosine", "learning-rate schedule: cosine, or step (x0.5 every --step-every epochs, the paper's)")
+	fs.IntVar(&o.StepEvery, "step-every", 50, "epochs between halvings with --schedule step")
+	fs.StringVar(&o.Optimizer, "optimizer", "sgd", "sgd (Nesterov momentum) or adamw")
+	fs.Float64Var(&o.Momentum, "momentum", 0.9, "SGD momentum")
+	fs.Float64Var(&o.WeightDecay, "wd", 5e-4, "weight decay on conv and linear weights")
+	fs.Float64Var(&o.Smoothing, "label-smoothing", 0.1, "label smoothing of the cross-entropy")
+	fs.IntVar(&o.Threads, "threads", 2, "libtorch intra-op threads")
+	fs.IntVar(&o.Workers, "workers", 2, "data-augmentation goroutines")
+	fs.Int64Var(&o.Seed, "seed", 1, "seed of weights, sampling and augmentation")
+	fs.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its last checkpoint")
+	fs.StringVar(&o.Mask, "mask", "auto", "improved random masking: on, off, or auto (per --variant)")
+	fs.Float64Var(&o.Shift, "shift", 0.08, "max random shift, fraction of the side")
+	fs.Float64Var(&o.Scale, "zoom", 0.1, "max random zoom in/out")
+	fs.Float64Var(&o.Rotate, "rotate", 10, "max random rotation, degrees")
+	fs.BoolVar(&o.NoFlip, "no-flip", false, "disable horizontal flips")
+	fs.StringVar(&o.Act, "act", "auto", "activation override: relu, betamish or auto (per --variant)")
+	fs.StringVar(&o.Clip, "clip", "auto", "Clip_K5 units override: on, off, auto")
+	fs.StringVar(&o.SA, "sa", "auto", "shuffle attention override: on, off, auto")
+	fs.StringVar(&o.Dual, "dual", "auto", "BBN dual branch override: on, off, auto")
+	fs.Float64Var(&o.InferWeight, "infer-weight", 0.5, "weight of the conventional branch at inference (BBN: 0.5)")
+	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
+	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
+	fs.DurationVar((*time.Duration)(&o.Budget), "budget", 0, "training-time budget (e.g. 100m): the cosine schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of it spent, and training stops when it is spent (or after --epochs); for shared or slow machines")
+}
+
+// DefaultOptions returns the flag defaults.
+func DefaultOptions() Options {
+	var o Options
+	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
+	o.Flags(fs)
+	return o
+}
+
+// Validate checks the options.
+func (o *Options) Validate() error {
+	if o.Arch != "rlrcnet" {
+		return fmt.Errorf("--arch %q: only rlrcnet is available", o.Arch)
+	}
+	if o.Data == "" {
+		return fmt.Errorf("--data is required")
+	}
+	if o.Epochs < 1 || o.Batch < 2 {
+		return fmt.Errorf("--epochs %d, --batch %d: want at least 1 and 2", o.Epochs, o.Batch)
+	}
+	if o.Threads < 1 {
+		o.Threads = runtime.NumCPU()
+	}
+	for _, f := range []struct{ n, v string }{{"mask", o.Mask}, {"clip", o.Clip}, {"sa", o.SA}, {"dual", o.Dual}} {
+		switch f.v {
+		case "auto", "on", "off":
+		default:
+			return fmt.Errorf("--%s %q: want on, off or auto", f.n, f.v)
+		}
+	}
+	switch o.Schedule {
+	case "cosine", "step":
+	default:
+		return fmt.Errorf("--schedule %q: want cosine or step", o.Schedule)
+	}
+	switch o.Optimizer {
+	case "sgd", "adamw":
+	default:
+		return fmt.Errorf("--optimizer %q: want sgd or adamw", o.Optimizer)
+	}
+	return nil
+}
+
+func override(v string, def bool) bool {
+	switch v {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return def
+}
+
+// Duration is a time.Duration that reads and writes JSON as "1h40m".
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}

@@ -1,0 +1,623 @@
+//go:build torch
+
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/train/data"
+	"github.com/ferlive/ferlive/train/nn"
+	"github.com/ferlive/ferlive/train/rlrcnet"
+	"github.com/ferlive/ferlive/train/torch"
+)
+
+// State is what a run records next to its checkpoints (state.json): enough
+// to resume it and to export it.
+type State struct {
+	Options   Options         `json:"options"`
+	Model     rlrcnet.Config  `json:"model"`
+	Mask      bool            `json:"mask"`
+	Mean      float32         `json:"mean"`
+	Std       float32         `json:"std"`
+	Labels    []string        `json:"labels"`
+	Epoch     int             `json:"epoch"` // epochs completed
+	Step      int             `json:"step"`  // steps done in the current epoch (interrupted runs)
+	BestEpoch int             `json:"best_epoch"`
+	BestAcc   float64         `json:"best_public_acc"`
+	Params    int64           `json:"params"`
+	Elapsed   float64         `json:"elapsed_s"` // training time so far
+	Best      *EpochMetrics   `json:"best,omitempty"`
+	Started   time.Time       `json:"started"`
+	Extra     json.RawMessage `json:"extra,omitempty"`
+}
+
+// EpochMetrics is one line of metrics.jsonl.
+type EpochMetrics struct {
+	Epoch       int                `json:"epoch"`
+	LR          float64            `json:"lr"`
+	Alpha       float64            `json:"alpha"`
+	TrainLoss   float64            `json:"train_loss"`
+	TrainAcc    float64            `json:"train_acc"`
+	PublicAcc   float64            `json:"public_acc"`
+	PrivateAcc  float64            `json:"private_acc"`
+	PublicLoss  float64            `json:"public_loss"`
+	WeightSweep map[string]float64 `json:"public_acc_by_weight,omitempty"`
+	EpochSec    float64            `json:"epoch_s"`
+	ImgPerSec   float64            `json:"img_per_s"`
+	Time        time.Time          `json:"time"`
+}
+
+// Trainer holds a run in progress.
+type Trainer struct {
+	opt   Options
+	st    State
+	model *rlrcnet.Model
+	optim *torch.Optimizer
+	train *data.Dataset
+	pub   *data.Dataset
+	priv  *data.Dataset
+	log   io.Writer
+}
+
+// RunTrain trains as `ferlive train` does with parsed options.
+func RunTrain(ctx context.Context, o Options, log io.Writer) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	torch.SetNumThreads(o.Threads)
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	t := &Trainer{opt: o, log: log}
+	if err := t.setup(); err != nil {
+		return err
+	}
+	defer t.optim.Close()
+	return t.loop(ctx)
+}
+
+func (t *Trainer) logf(format string, a ...any) {
+	line := fmt.Sprintf("%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, a...)...)
+	fmt.Fprint(t.log, line)
+	if f, err := os.OpenFile(filepath.Join(t.opt.Out, "log.txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		f.WriteString(line)
+		f.Close()
+	}
+}
+
+func (t *Trainer) setup() error {
+	o := t.opt
+	statePath := filepath.Join(o.Out, "state.json")
+	if o.Resume {
+		b, err := os.ReadFile(statePath)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		if err := json.Unmarshal(b, &t.st); err != nil {
+			return fmt.Errorf("--resume: %s: %w", statePath, err)
+		}
+		// The run's own options win, except where to stop and how fast to run.
+		keep := t.st.Options
+		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out, keep.Data = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out, o.Data
+		keep.Resume = true
+		t.opt = keep
+		o = keep
+	} else {
+		if _, err := os.Stat(statePath); err == nil {
+			return fmt.Errorf("%s already holds a run: pass --resume to continue it or choose another --out", o.Out)
+		}
+	}
+	labels := contract.FER2013Labels
+	start := time.Now()
+	trainSel, pubSel, privSel := data.FER2013()
+	ds, err := data.Load(o.Data, labels, 48, trainSel, pubSel, privSel)
+	if err != nil {
+		return err
+	}
+	t.train, t.pub, t.priv = ds[0], ds[1], ds[2]
+	if o.Limit > 0 {
+		t.train, t.pub, t.priv = limit(t.train, o.Limit, o.Seed), limit(t.pub, o.Limit, o.Seed), limit(t.priv, o.Limit, o.Seed)
+	}
+	t.logf("data %s: train %d, PublicTest %d, PrivateTest %d images (%.1fs); train classes %v",
+		o.Data, t.train.Len(), t.pub.Len(), t.priv.Len(), time.Since(start).Seconds(), t.train.Counts())
+	if !o.Resume {
+		cfg, mask, err := rlrcnet.Variant(o.Variant, len(labels), 48)
+		if err != nil {
+			return err
+		}
+		cfg.Clip = override(o.Clip, cfg.Clip)
+		if o.Clip == "on" {
+			cfg.Kernel = 5
+		}
+		cfg.SA = override(o.SA, cfg.SA)
+		cfg.Dual = override(o.Dual, cfg.Dual)
+		if o.Act != "auto" {
+			cfg.Act = o.Act
+		}
+		mean, std := t.train.MeanStd()
+		t.st = State{Options: o, Model: cfg, Mask: override(o.Mask, mask), Mean: mean, Std: std,
+			Labels: labels, BestEpoch: -1, Started: time.Now().UTC()}
+	}
+	m, err := rlrcnet.New(t.st.Model, o.Seed)
+	if err != nil {
+		return err
+	}
+	t.model = m
+	t.st.Params = m.NumParams()
+	var ps []torch.Param
+	for _, v := range m.Vars() {
+		if v.Buffer {
+			continue
+		}
+		wd := 0.0
+		if v.Decay {
+			wd = o.WeightDecay
+		}
+		ps = append(ps, torch.Param{Tensor: v.T, WeightDecay: wd})
+	}
+	if o.Optimizer == "adamw" {
+		t.optim, err = torch.NewAdamW(ps, 0.9, 0.999, 1e-8)
+	} else {
+		t.optim, err = torch.NewSGD(ps, o.Momentum, true)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Resume {
+		if err := t.loadCheckpoint(filepath.Join(o.Out, "last.pt"), true); err != nil {
+			return err
+		}
+		t.logf("resumed %s at epoch %d step %d (best PublicTest %.2f%% at epoch %d)", o.Out, t.st.Epoch+1, t.st.Step, 100*t.st.BestAcc, t.st.BestEpoch)
+	}
+	t.logf("model %s variant %s: %+v mask=%v, %d parameters; mean %.4f std %.4f; %d torch threads",
+		o.Arch, o.Variant, t.st.Model, t.st.Mask, t.st.Params, t.st.Mean, t.st.Std, torch.NumThreads())
+	return nil
+}
+
+func limit(d *data.Dataset, n int, seed int64) *data.Dataset {
+	if d.Len() <= n {
+		return d
+	}
+	// every k-th image keeps the class mix
+	out := &data.Dataset{Classes: d.Classes, Size: d.Size}
+	step := float64(d.Len()) / float64(n)
+	for i := 0; i < n; i++ {
+		j := int(float64(i) * step)
+		out.Images = append(out.Images, d.Images[j])
+		out.Labels = append(out.Labels, d.Labels[j])
+		out.Names = append(out.Names, d.Names[j])
+	}
+	return out
+}
+
+// named returns the checkpoint tensors: the model's, plus the optimizer's.
+func (t *Trainer) named(withOptim bool) ([]torch.Named, func()) {
+	var out []torch.Named
+	for _, v := range t.model.Vars() {
+		out = append(out, torch.Named{Name: v.Name, Tensor: v.T})
+	}
+	if !withOptim {
+		return out, func() {}
+	}
+	st := t.optim.State()
+	out = append(out, st...)
+	return out, func() {
+		for _, s := range st {
+			s.Tensor.Drop()
+		}
+	}
+}
+
+func (t *Trainer) saveCheckpoint(path string, withOptim bool) error {
+	ts, done := t.named(withOptim)
+	defer done()
+	tmp := path + ".tmp"
+	if err := torch.Save(tmp, ts); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (t *Trainer) loadCheckpoint(path string, withOptim bool) error {
+	ts, done := t.named(withOptim)
+	defer done()
+	if err := torch.Load(path, ts); err != nil {
+		return err
+	}
+	if withOptim {
+		t.optim.SetSteps(int64(t.st.Epoch*t.steps() + t.st.Step))
+	}
+	return nil
+}
+
+func (t *Trainer) saveState() error {
+	b, err := json.MarshalIndent(t.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	p := filepath.Join(t.opt.Out, "state.json")
+	if err := os.WriteFile(p+".tmp", b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(p+".tmp", p)
+}
+
+func (t *Trainer) steps() int {
+	n := t.train.Len() / t.opt.Batch
+	if t.opt.MaxSteps > 0 && t.opt.MaxSteps < n {
+		n = t.opt.MaxSteps
+	}
+	return n
+}
+
+// progress is the fraction of training done at fractional epoch e: of the
+// time budget when there is one, else of the epochs.
+func (t *Trainer) progress(e float64) float64 {
+	if t.opt.Budget > 0 {
+		return math.Min(1, t.st.Elapsed/time.Duration(t.opt.Budget).Seconds())
+	}
+	return math.Min(1, e/float64(t.opt.Epochs))
+}
+
+// lr returns the learning rate at a fractional epoch.
+func (t *Trainer) lr(e float64) float64 {
+	o := t.opt
+	warm := 1.0
+	if o.Warmup > 0 && e < o.Warmup {
+		warm = 0.1 + 0.9*e/o.Warmup
+	}
+	if o.Budget > 0 && o.Schedule == "cosine" {
+		p := t.progress(e)
+		return warm * (o.MinLR + 0.5*(o.LR-o.MinLR)*(1+math.Cos(math.Pi*p)))
+	}
+	if o.Warmup > 0 && e < o.Warmup {
+		return o.LR * warm
+	}
+	if o.Schedule == "step" {
+		return o.LR * math.Pow(0.5, math.Floor(e/float64(o.StepEvery)))
+	}
+	p := 1.0
+	if span := float64(o.Epochs) - o.Warmup; span > 0 {
+		p = (e - o.Warmup) / span
+	}
+	if p > 1 {
+		p = 1
+	}
+	return o.MinLR + 0.5*(o.LR-o.MinLR)*(1+math.Cos(math.Pi*p))
+}
+
+// alpha is BBN's cumulative-learning weight a = 1 - (T/Ts)^2 at epoch T
+// (with a time budget, T/Ts is the fraction of the budget spent).
+func (t *Trainer) alpha(epoch int) float64 {
+	if !t.st.Model.Dual {
+		return 1
+	}
+	r := float64(epoch) / float64(t.opt.Epochs)
+	if t.opt.Budget > 0 {
+		r = t.progress(float64(epoch))
+	}
+	return 1 - r*r
+}
+
+func (t *Trainer) loader() *data.Loader {
+	o := t.opt
+	aug := data.Augment{Flip: !o.NoFlip, Shift: o.Shift, Scale: o.Scale, Rotate: o.Rotate}
+	if t.st.Mask {
+		aug.Mask = data.PaperMask()
+	}
+	aug.Normalize.Mean, aug.Normalize.Std = t.st.Mean, t.st.Std
+	samplers := []data.Sampler{data.Uniform{N: t.train.Len()}}
+	if t.st.Model.Dual {
+		samplers = append(samplers, data.NewReversed(t.train.Labels, len(t.train.Classes)))
+	}
+	return &data.Loader{Data: t.train, Batch: o.Batch, Samplers: samplers, Aug: aug, Seed: o.Seed, Workers: o.Workers}
+}
+
+// step runs one optimisation step and returns the loss and the number of
+// correct predictions of the (uniform) batch.
+func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss float64, correct int, err error) {
+	defer torch.Recover(&err)
+	s := torch.NewScope()
+	defer s.Drop()
+	n := int64(b.N())
+	size := int64(b.Size)
+	x := torch.MustFromFloat32(b.X, []int64{n, 1, size, size}, false).In(s)
+	y := torch.MustFromInt64(b.Y, []int64{n}).In(s)
+	z := t.model.TrainLogits(x, alpha)
+	var l, yc *torch.Tensor
+	if t.st.Model.Dual {
+		h := n / 2
+		yc = y.MustNarrow(0, 0, h)
+		yr := y.MustNarrow(0, h, h)
+		l = z.MustCrossEntropy(yc, t.opt.Smoothing).MustMulScalar(alpha).
+			MustAdd(z.MustCrossEntropy(yr, t.opt.Smoothing).MustMulScalar(1 - alpha))
+	} else {
+		yc = y
+		l = z.MustCrossEntropy(y, t.opt.Smoothing)
+	}
+	if err := t.optim.ZeroGrad(); err != nil {
+		return 0, 0, err
+	}
+	if err := l.Backward(); err != nil {
+		return 0, 0, err
+	}
+	if err := t.optim.Step(lr); err != nil {
+		return 0, 0, err
+	}
+	if loss, err = l.Item(); err != nil {
+		return 0, 0, err
+	}
+	am, err := z.Argmax(1)
+	if err != nil {
+		return 0, 0, err
+	}
+	pred, err := am.Int64s()
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, p := range pred {
+		if p == b.Y[i] {
+			correct++
+		}
+	}
+	_ = yc
+	return loss, correct, nil
+}
+
+func (t *Trainer) loop(ctx context.Context) error {
+	o := t.opt
+	ld := t.loader()
+	steps := t.steps()
+	metricsPath := filepath.Join(o.Out, "metrics.jsonl")
+	bar := newProgress(os.Stderr, o.Quiet)
+	imgsPerStep := o.Batch * len(ld.Samplers)
+	for epoch := t.st.Epoch; epoch < o.Epochs; epoch++ {
+		if o.Budget > 0 && t.progress(0) >= 1 {
+			break
+		}
+		alpha := t.alpha(epoch)
+		start := time.Now()
+		elapsed0 := t.st.Elapsed
+		var alphaSum float64
+		from := t.st.Step
+		var sumLoss float64
+		var correct, seen, done int
+		bctx, cancel := context.WithCancel(ctx)
+		for b := range ld.Epoch(bctx, epoch, from) {
+			if b.Step >= steps {
+				break
+			}
+			t.st.Elapsed = elapsed0 + time.Since(start).Seconds()
+			if o.Budget > 0 {
+				alpha = t.alpha(epoch)
+				if t.progress(0) >= 1 {
+					break
+				}
+			}
+			alphaSum += alpha
+			lr := t.lr(float64(epoch) + float64(b.Step)/float64(steps))
+			loss, c, err := t.step(b, lr, alpha)
+			if err != nil {
+				cancel()
+				return fmt.Errorf("epoch %d step %d: %w", epoch+1, b.Step, err)
+			}
+			if math.IsNaN(loss) {
+				cancel()
+				return fmt.Errorf("epoch %d step %d: loss is NaN (lower --lr)", epoch+1, b.Step)
+			}
+			sumLoss += loss
+			correct += c
+			seen += o.Batch
+			done++
+			t.st.Step = b.Step + 1
+			el := time.Since(start).Seconds()
+			rate := float64(done*imgsPerStep) / el
+			left := float64(steps-t.st.Step) * el / float64(done)
+			total := left + float64(o.Epochs-epoch-1)*float64(steps)*el/float64(done)
+			if o.Budget > 0 {
+				total = math.Max(0, time.Duration(o.Budget).Seconds()-t.st.Elapsed)
+				left = math.Min(left, total)
+			}
+			bar.update(epoch+1, o.Epochs, t.st.Step, steps, sumLoss/float64(done), float64(correct)/float64(seen), rate, left, total)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		cancel()
+		bar.done()
+		t.st.Elapsed = elapsed0 + time.Since(start).Seconds()
+		if ctx.Err() != nil {
+			// interrupted: keep the partial epoch so --resume continues it
+			if err := t.saveCheckpoint(filepath.Join(o.Out, "last.pt"), true); err != nil {
+				return err
+			}
+			if err := t.saveState(); err != nil {
+				return err
+			}
+			t.logf("interrupted at epoch %d step %d: checkpoint saved; continue with --resume", epoch+1, t.st.Step)
+			return ctx.Err()
+		}
+		epochSec := time.Since(start).Seconds()
+		ev := time.Now()
+		pub, err := t.evaluate(t.pub)
+		if err != nil {
+			return err
+		}
+		priv, err := t.evaluate(t.priv)
+		if err != nil {
+			return err
+		}
+		m := EpochMetrics{Epoch: epoch + 1, LR: t.lr(float64(epoch + 1)), Alpha: alphaSum / math.Max(1, float64(done)),
+			TrainLoss: sumLoss / math.Max(1, float64(done)), TrainAcc: float64(correct) / math.Max(1, float64(seen)),
+			PublicAcc: pub.Acc(o.InferWeight), PrivateAcc: priv.Acc(o.InferWeight), PublicLoss: pub.Loss(o.InferWeight),
+			EpochSec: epochSec, ImgPerSec: float64(done*imgsPerStep) / epochSec, Time: time.Now().UTC()}
+		if t.st.Model.Dual {
+			m.WeightSweep = map[string]float64{}
+			for _, w := range sweepWeights {
+				m.WeightSweep[fmt.Sprint(w)] = pub.Acc(w)
+			}
+		}
+		t.st.Epoch, t.st.Step = epoch+1, 0
+		if err := t.saveCheckpoint(filepath.Join(o.Out, "last.pt"), true); err != nil {
+			return err
+		}
+		if m.PublicAcc > t.st.BestAcc || t.st.BestEpoch < 0 {
+			t.st.BestAcc, t.st.BestEpoch = m.PublicAcc, epoch+1
+			mm := m
+			t.st.Best = &mm
+			if err := t.saveCheckpoint(filepath.Join(o.Out, "best.pt"), false); err != nil {
+				return err
+			}
+		}
+		if err := t.saveState(); err != nil {
+			return err
+		}
+		if err := appendJSONL(metricsPath, m); err != nil {
+			return err
+		}
+		t.logf("epoch %d/%d: loss %.4f train %.2f%% | PublicTest %.2f%% PrivateTest %.2f%% (w=%.2f) | lr %.4f a %.3f | %.0fs (+%.0fs eval) %.0f img/s | best PublicTest %.2f%% @%d",
+			epoch+1, o.Epochs, m.TrainLoss, 100*m.TrainAcc, 100*m.PublicAcc, 100*m.PrivateAcc, o.InferWeight, m.LR, alpha,
+			epochSec, time.Since(ev).Seconds(), m.ImgPerSec, 100*t.st.BestAcc, t.st.BestEpoch)
+		if err := t.afterEpoch(); err != nil {
+			t.logf("plots: %v", err)
+		}
+	}
+	t.logf("done: %d epochs, %.1f min of training; best PublicTest %.2f%% at epoch %d (best.pt)", o.Epochs, t.st.Elapsed/60, 100*t.st.BestAcc, t.st.BestEpoch)
+	return nil
+}
+
+var sweepWeights = []float64{0, 0.25, 0.5, 0.75, 1}
+
+func appendJSONL(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Outputs holds per-branch logits of a dataset, to score any inference
+// weighting of the branches.
+type Outputs struct {
+	Branch  [][][]float32 // [branch][image][class]
+	Labels  []int
+	Classes int
+}
+
+// Mixed returns the logits w*l1 + (1-w)*l2 (or the single branch's).
+func (r *Outputs) Mixed(w float64) [][]float32 {
+	if len(r.Branch) == 1 {
+		return r.Branch[0]
+	}
+	out := make([][]float32, len(r.Labels))
+	for i := range out {
+		out[i] = make([]float32, r.Classes)
+		for c := range out[i] {
+			out[i][c] = float32(w)*r.Branch[0][i][c] + float32(1-w)*r.Branch[1][i][c]
+		}
+	}
+	return out
+}
+
+// Acc is the accuracy with inference weight w.
+func (r *Outputs) Acc(w float64) float64 {
+	z := r.Mixed(w)
+	n := 0
+	for i, l := range z {
+		if argmax(l) == r.Labels[i] {
+			n++
+		}
+	}
+	return float64(n) / math.Max(1, float64(len(z)))
+}
+
+// Loss is the mean cross-entropy with inference weight w.
+func (r *Outputs) Loss(w float64) float64 {
+	z := r.Mixed(w)
+	var s float64
+	for i, l := range z {
+		mx := l[argmax(l)]
+		var se float64
+		for _, v := range l {
+			se += math.Exp(float64(v - mx))
+		}
+		s += math.Log(se) - float64(l[r.Labels[i]]-mx)
+	}
+	return s / math.Max(1, float64(len(z)))
+}
+
+// Confusion returns counts [true][predicted] with weight w.
+func (r *Outputs) Confusion(w float64) [][]int {
+	cm := make([][]int, r.Classes)
+	for i := range cm {
+		cm[i] = make([]int, r.Classes)
+	}
+	for i, l := range r.Mixed(w) {
+		cm[r.Labels[i]][argmax(l)]++
+	}
+	return cm
+}
+
+func argmax(v []float32) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+// evaluate runs the model (inference mode, no masking, no augmentation).
+func (t *Trainer) evaluate(d *data.Dataset) (*Outputs, error) {
+	return Evaluate(t.model, d, t.st.Mean, t.st.Std, 256)
+}
+
+// Evaluate runs m on d in inference mode and returns every branch's logits.
+func Evaluate(m *rlrcnet.Model, d *data.Dataset, mean, std float32, batch int) (*Outputs, error) {
+	res := &Outputs{Branch: make([][][]float32, len(m.Branches)), Labels: d.Labels, Classes: len(d.Classes)}
+	err := torch.NoGrad(func() (err error) {
+		defer torch.Recover(&err)
+		for _, b := range data.EvalBatches(d, batch, mean, std) {
+			s := torch.NewScope()
+			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
+			for i, l := range m.BranchLogits(x) {
+				v := nn.Values(l)
+				for j := 0; j < b.N(); j++ {
+					res.Branch[i] = append(res.Branch[i], v[j*res.Classes:(j+1)*res.Classes])
+				}
+			}
+			s.Drop()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	return res, nil
+}
+
+// afterEpoch is where per-epoch plots are drawn.
+func (t *Trainer) afterEpoch() error {
+	return errors.Join(plotRun(t.opt.Out))
+}
