@@ -181,6 +181,15 @@ func (t *Tracker) Predict() []Track {
 	return t.visible(true)
 }
 
+// Peek returns the visible tracks with their boxes predicted for the next
+// frame, without advancing: call Update (with faces re-detected near these
+// boxes) or Predict afterwards.
+func (t *Tracker) Peek() []Track {
+	t.frame++
+	defer func() { t.frame-- }()
+	return t.visible(true)
+}
+
 func (t *Tracker) visible(predicted bool) []Track {
 	out := make([]Track, 0, len(t.tracks))
 	for _, tr := range t.tracks {

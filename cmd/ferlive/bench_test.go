@@ -44,12 +44,13 @@ func BenchmarkAnnotate(b *testing.B) {
 		}
 	}
 	type variant struct {
-		name  string
-		every int
+		name     string
+		every    int
+		noRefine bool
 	}
 	for _, c := range clips {
 		for _, dc := range detectorCases(b) {
-			for _, v := range []variant{{"every1", 1}, {"every3", 3}} {
+			for _, v := range []variant{{"every1", 1, false}, {"every3", 3, false}, {"every3-norefine", 3, true}} {
 				for _, withVideo := range []bool{false, true} {
 					out := "jsonl"
 					if withVideo {
@@ -58,7 +59,7 @@ func BenchmarkAnnotate(b *testing.B) {
 					b.Run(fmt.Sprintf("%s/%s/%s/%s", c.name, dc.name, v.name, out), func(b *testing.B) {
 						for i := 0; i < b.N; i++ {
 							j := annotateJob{input: c.path, noProg: true}
-							j.f = runtimeFlags{model: model, detector: dc.kind, detModel: dc.model, detectEvery: v.every,
+							j.f = runtimeFlags{model: model, detector: dc.kind, detModel: dc.model, detectEvery: v.every, noRefine: v.noRefine,
 								device: "cpu", jsonl: filepath.Join(dir, "out.jsonl")}
 							if withVideo {
 								j.output = filepath.Join(dir, "out.mp4")

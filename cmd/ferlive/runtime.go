@@ -25,6 +25,7 @@ type runtimeFlags struct {
 	detector    string
 	detModel    string
 	detectEvery int
+	noRefine    bool
 	detectSize  int
 	minFace     int
 	device      string
@@ -44,7 +45,8 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	if live {
 		every = 2
 	}
-	fs.IntVar(&f.detectEvery, "detect-every", every, "run the detector on every Nth frame and track faces in between")
+	fs.IntVar(&f.detectEvery, "detect-every", every, "run the detector on the whole frame every Nth frame; in between, re-detect tracked faces near their predicted position")
+	fs.BoolVar(&f.noRefine, "no-refine", false, "between full detections only extrapolate tracked boxes (no local re-detection)")
 	fs.IntVar(&f.detectSize, "detect-size", 0, "longest side of the downscaled copy the detector sees (0 = detector's default)")
 	fs.IntVar(&f.minFace, "min-face", 0, "smallest face side to detect, in frame pixels (0 = detector's default)")
 	fs.StringVar(&f.device, "device", "cpu", "ONNX Runtime execution provider: "+strings.Join(ort.Devices, ", "))
@@ -120,7 +122,7 @@ func (e *engine) config(f *runtimeFlags, info capture.Info) pipeline.Config {
 	}
 	return pipeline.Config{
 		Detector: e.det, Classifier: e.cls, Stats: e.stats,
-		DetectEvery: f.detectEvery, Smooth: f.smooth, Still: still, Buffer: buf,
+		DetectEvery: f.detectEvery, Refine: !f.noRefine, Smooth: f.smooth, Still: still, Buffer: buf,
 	}
 }
 

@@ -66,9 +66,15 @@ type Config struct {
 	Detector   Detector
 	Classifier Classifier
 	Stats      *latency.Recorder
-	// DetectEvery runs the detector on every Nth frame and moves the
-	// tracked boxes by their velocity in between (1 = every frame).
+	// DetectEvery runs the detector on the whole frame every Nth frame
+	// (1 = every frame). In between, tracked faces are either re-detected in
+	// a small region around their predicted position (Refine) or moved by
+	// their velocity.
 	DetectEvery int
+	// Refine re-detects tracked faces near their predicted boxes on the
+	// frames between full detections; new faces still wait for the next
+	// full detection.
+	Refine bool
 	// Smooth is the EMA history weight per track (0 = off); ignored for stills.
 	Smooth float64
 	// Still treats every frame as an unrelated image (image folders):
@@ -78,6 +84,22 @@ type Config struct {
 	// Buffer is the number of frames queued between stages: 0 for live
 	// sources (always work on the newest frame), a few for files.
 	Buffer int
+}
+
+// mergeTracks keeps the re-detected tracks and, for tracks that were not
+// found again this frame, their predicted boxes (they stay visible until the
+// tracker drops them).
+func mergeTracks(found, predicted []facedetect.Track) []facedetect.Track {
+	seen := map[int]bool{}
+	for _, t := range found {
+		seen[t.ID] = true
+	}
+	for _, t := range predicted {
+		if !seen[t.ID] {
+			found = append(found, t)
+		}
+	}
+	return found
 }
 
 // Run processes src until it ends (io.EOF), ctx is cancelled, or a stage
@@ -135,6 +157,8 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	go func() { // detector + tracker
 		defer close(detected)
 		tracker := facedetect.NewTracker(cfg.Tracker)
+		ref := newRefiner(cfg.Detector)
+		defer ref.Close()
 		n := 0
 		for r := range frames {
 			if ctx.Err() != nil {
@@ -155,6 +179,22 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 					tracker.Reset()
 				}
 				tracks = tracker.Update(faces)
+			} else if cfg.Refine {
+				// Every frame is a (local) detection: misses count per frame.
+				peek := tracker.Peek()
+				var faces []facedetect.Face
+				if len(peek) > 0 {
+					t0 := time.Now()
+					var err error
+					faces, err = ref.refine(r.Mat, peek)
+					cfg.Stats.Since(latency.Detect, t0)
+					if err != nil {
+						fail(fmt.Errorf("frame %d: %w", r.Index, err))
+						r.Mat.Close()
+						continue
+					}
+				}
+				tracks = mergeTracks(tracker.Update(faces), peek)
 			} else {
 				tracks = tracker.Predict()
 			}

@@ -59,3 +59,16 @@ func Bench(width, height, faces, frames int) Spec {
 	}
 	return s
 }
+
+// Zigzag is one face darting left and right across a 640x360 frame,
+// changing direction every 9 frames (up to 19 px per frame): motion that
+// constant-velocity extrapolation cannot follow.
+func Zigzag() Spec {
+	spec := Spec{Width: 640, Height: 360, Frames: 108, FPS: 25}
+	xs := []float64{0.2, 0.5, 0.25, 0.7, 0.4, 0.8, 0.3, 0.6, 0.2, 0.5, 0.75, 0.3, 0.6}
+	for i := 0; i < 12; i++ {
+		spec.Motions = append(spec.Motions, Motion{Face: 2, Start: i * 9, End: (i + 1) * 9,
+			From: Pose{xs[i], 0.5, 100}, To: Pose{xs[i+1], 0.5, 100}, BrightFrom: 1, BrightTo: 1})
+	}
+	return spec
+}
