@@ -131,14 +131,12 @@ func (e *engine) drawer(f *runtimeFlags) (*pipeline.Drawer, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := e.cls.Spec()
 	lines := []string{fmt.Sprintf("model %s", strings.TrimSuffix(filepath.Base(e.cls.Path()), ".onnx")),
 		fmt.Sprintf("detector %s", f.detector)}
-	_ = spec
 	return &pipeline.Drawer{Renderer: r, Labels: e.cls.Labels(), Stats: e.stats, HUD: !f.noHUD, Lines: lines}, nil
 }
 
-// outputs opens the CSV / JSON Lines writers that were asked for. The
+// records opens the CSV / JSON Lines writers that were asked for. The
 // returned closer finalises them; it is safe to call more than once.
 func (f *runtimeFlags) records(labels []string) ([]record.Writer, func() error, error) {
 	var ws []record.Writer

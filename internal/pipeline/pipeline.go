@@ -131,28 +131,39 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	detected := make(chan *Result, cfg.Buffer)
 	classified := make(chan *Result, cfg.Buffer)
 
-	go func() { // reader
-		defer close(frames)
-		for ctx.Err() == nil {
-			t0 := time.Now()
-			f, err := src.Next(ctx)
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				if ctx.Err() == nil {
-					setErr(err)
-				}
-				return
-			}
-			stage := latency.Decode
-			if live {
-				stage = "capture"
-			}
-			now := cfg.Stats.Since(stage, t0)
-			frames <- &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now}
+	// read takes the next frame from the source; false at the end.
+	read := func() (*Result, bool) {
+		if ctx.Err() != nil {
+			return nil, false
 		}
-	}()
+		t0 := time.Now()
+		f, err := src.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				setErr(err)
+			}
+			return nil, false
+		}
+		stage := latency.Decode
+		if live {
+			stage = "capture" // waiting for the camera, not decoding
+		}
+		now := cfg.Stats.Since(stage, t0)
+		return &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now}, true
+	}
+	// Files: a reader goroutine decodes ahead. Live sources already keep
+	// only their newest frame, so the detector pulls when it is free: a frame
+	// read ahead would be stale by the time it is detected.
+	pull := read
+	if !live {
+		go func() {
+			defer close(frames)
+			for r, ok := read(); ok; r, ok = read() {
+				frames <- r
+			}
+		}()
+		pull = func() (*Result, bool) { r, ok := <-frames; return r, ok }
+	}
 
 	go func() { // detector + tracker
 		defer close(detected)
@@ -160,7 +171,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		ref := newRefiner(cfg.Detector)
 		defer ref.Close()
 		n := 0
-		for r := range frames {
+		for r, ok := pull(); ok; r, ok = pull() {
 			if ctx.Err() != nil {
 				r.Mat.Close()
 				continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 type fakeSource struct {
 	n, i, failAt int
 	live         bool
+	read         atomic.Int64 // frames handed out, for concurrent readers
 }
 
 func (s *fakeSource) Next(ctx context.Context) (capture.Frame, error) {
@@ -35,6 +37,7 @@ func (s *fakeSource) Next(ctx context.Context) (capture.Frame, error) {
 	m := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV8UC3)
 	f := capture.Frame{Mat: m, Index: s.i, PTS: time.Duration(s.i) * 40 * time.Millisecond}
 	s.i++
+	s.read.Add(1)
 	return f, nil
 }
 
@@ -156,5 +159,28 @@ func TestStillImagesGetFreshIDs(t *testing.T) {
 	}
 	if len(ids) != 3 {
 		t.Fatalf("ids %v", ids)
+	}
+}
+
+// TestLiveSourceIsPulledWhenFree runs a live source: the detector stage
+// pulls frames itself (no read-ahead), and the run ends with the source.
+func TestLiveSourceIsPulledWhenFree(t *testing.T) {
+	src := &fakeSource{n: 20, failAt: -1, live: true}
+	n := 0
+	err := pipeline.Run(context.Background(), pipeline.Config{Detector: &fakeDetector{}, Classifier: &fakeClassifier{}},
+		src, pipeline.SinkFunc(func(r *pipeline.Result) error {
+			if r.Index != n {
+				t.Errorf("frame %d arrived as %d", r.Index, n)
+			}
+			n++
+			// The source cannot be more than one frame ahead of the sink
+			// plus the two stages in between.
+			if ahead := int(src.read.Load()) - r.Index; ahead > 3 {
+				t.Errorf("source read %d frames ahead of the sink", ahead)
+			}
+			return nil
+		}))
+	if err != nil || n != 20 {
+		t.Fatalf("err %v after %d frames", err, n)
 	}
 }
