@@ -41,22 +41,6 @@ type State struct {
 	Extra     json.RawMessage `json:"extra,omitempty"`
 }
 
-// EpochMetrics is one line of metrics.jsonl.
-type EpochMetrics struct {
-	Epoch       int                `json:"epoch"`
-	LR          float64            `json:"lr"`
-	Alpha       float64            `json:"alpha"`
-	TrainLoss   float64            `json:"train_loss"`
-	TrainAcc    float64            `json:"train_acc"`
-	PublicAcc   float64            `json:"public_acc"`
-	PrivateAcc  float64            `json:"private_acc"`
-	PublicLoss  float64            `json:"public_loss"`
-	WeightSweep map[string]float64 `json:"public_acc_by_weight,omitempty"`
-	EpochSec    float64            `json:"epoch_s"`
-	ImgPerSec   float64            `json:"img_per_s"`
-	Time        time.Time          `json:"time"`
-}
-
 // Trainer holds a run in progress.
 type Trainer struct {
 	opt   Options
@@ -459,7 +443,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m := EpochMetrics{Epoch: epoch + 1, LR: t.lr(float64(epoch + 1)), Alpha: alphaSum / math.Max(1, float64(done)),
+		m := EpochMetrics{Epoch: epoch + 1, LR: t.lr(float64(epoch + 1)), PeakLR: o.LR, Alpha: alphaSum / math.Max(1, float64(done)),
 			TrainLoss: sumLoss / math.Max(1, float64(done)), TrainAcc: float64(correct) / math.Max(1, float64(seen)),
 			PublicAcc: pub.Acc(o.InferWeight), PrivateAcc: priv.Acc(o.InferWeight), PublicLoss: pub.Loss(o.InferWeight),
 			EpochSec: epochSec, ImgPerSec: float64(done*imgsPerStep) / epochSec, Time: time.Now().UTC()}

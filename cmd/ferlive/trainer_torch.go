@@ -8,5 +8,6 @@ import "github.com/ferlive/ferlive/train"
 func trainerCommands() []command {
 	return []command{
 		{"train", "train a model (RLR-CNet) on an image-folder dataset with libtorch", train.TrainCommand},
+		{"export", "export a training checkpoint to ONNX with the model contract (and write its model card)", train.ExportCommand},
 	}
 }

@@ -2,6 +2,80 @@
 
 package rlrcnet
 
-import "github.com/ferlive/ferlive/internal/onnx"
+import (
+	"fmt"
+	"sort"
+
+	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/train/nn"
+	"github.com/ferlive/ferlive/train/torch"
+)
+
+// Opset is the ONNX opset of exported models.
+const Opset = 17
+
+// Export names of the graph's input and output.
+const (
+	InputName  = "input"
+	OutputName = "probs"
+)
 
 func onnxAxis1() *onnx.Attribute { return onnx.AInt("axis", 1) }
+
+// Export writes the model as one ONNX graph: input "input" [batch,1,S,S]
+// float32 (symbolic batch), output "probs" [batch,classes] with Softmax in
+// the graph, batch norm folded into the convolutions. With two branches
+// both see the same image and their logits are mixed with weight w for the
+// conventional branch (w*W1 f1 + (1-w)*W2 f2; BBN infers with w = 0.5); the
+// weights are folded into the two Gemm layers. spec supplies the metadata.
+func (m *Model) Export(w float64, spec contract.Spec) (model *onnx.Model, err error) {
+	defer torch.Recover(&err)
+	if len(m.Branches) == 1 {
+		w = 1
+	}
+	om, b := onnx.NewModel("rlrcnet", Opset)
+	om.DocString = fmt.Sprintf("RLR-CNet %+v, branch weight %g", m.Cfg, w)
+	e := &nn.Exporter{B: b}
+	s := int64(m.Cfg.Size)
+	x := b.Input(InputName, onnx.Float, onnx.P("batch"), onnx.D(1), onnx.D(s), onnx.D(s))
+	y := m.Stem.Export(e, x)
+	y = m.Stage2.Export(e, y)
+	if m.SA != nil {
+		y = m.SA.Export(e, y)
+	}
+	f := m.Stage3.Export(e, y)
+	var logits []string
+	for i, br := range m.Branches {
+		scale := float32(w)
+		if i == 1 {
+			scale = float32(1 - w)
+		}
+		h := br.Stage4.Export(e, f)
+		if br.Conv5 != nil {
+			h = br.Conv5.Export(e, h)
+		}
+		h = nn.GlobalPool{}.Export(e, h)
+		logits = append(logits, br.FC.ExportScaled(e, h, scale))
+	}
+	z := logits[0]
+	if len(logits) == 2 {
+		z = b.Op("Add", logits)
+	}
+	b.OpTo(OutputName, "Softmax", []string{z}, onnxAxis1())
+	b.Output(OutputName, onnx.Float, onnx.P("batch"), onnx.D(int64(m.Cfg.Classes)))
+	meta := spec.Meta()
+	for _, k := range sortedKeys(meta) {
+		om.SetMeta(k, meta[k])
+	}
+	return om, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -259,3 +259,31 @@ func (m *Model) BranchLogits(x *torch.Tensor) []*torch.Tensor {
 	}
 	return out
 }
+
+// ConvBNs lists every convolution + batch-norm layer of the model.
+func (m *Model) ConvBNs() []*nn.ConvBN {
+	out := []*nn.ConvBN{m.Stem}
+	seq := func(s nn.Sequential) {
+		for _, l := range s {
+			switch v := l.(type) {
+			case *nn.ConvBN:
+				out = append(out, v)
+			case *Unit:
+				for _, x := range append(append(nn.Sequential{}, v.Left...), v.Right...) {
+					if c, ok := x.(*nn.ConvBN); ok {
+						out = append(out, c)
+					}
+				}
+			}
+		}
+	}
+	seq(m.Stage2)
+	seq(m.Stage3)
+	for _, b := range m.Branches {
+		seq(b.Stage4)
+		if b.Conv5 != nil {
+			out = append(out, b.Conv5)
+		}
+	}
+	return out
+}

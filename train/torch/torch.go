@@ -681,4 +681,3 @@ func split(ts []Named) ([]string, []*Tensor) {
 	}
 	return names, tensors
 }
-

@@ -1,0 +1,167 @@
+//go:build torch
+
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/train/rlrcnet"
+	"github.com/ferlive/ferlive/train/torch"
+)
+
+// ExportOptions are the flags of `ferlive export`.
+type ExportOptions struct {
+	Checkpoint  string
+	Out         string
+	Accuracy    string
+	InferWeight float64
+	CropScale   float64
+	CropDY      float64
+	Data        string // evaluate the exported model through ONNX Runtime
+	Card        string // write a model card (needs Data)
+	ORTLib      string
+	Threads     int
+}
+
+// ReadState reads the state.json next to a checkpoint.
+func ReadState(checkpoint string) (*State, error) {
+	p := filepath.Join(filepath.Dir(checkpoint), "state.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: its run state: %w", checkpoint, err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return &st, nil
+}
+
+// LoadModel builds the run's model and loads the checkpoint's weights.
+func LoadModel(checkpoint string) (*rlrcnet.Model, *State, error) {
+	st, err := ReadState(checkpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := rlrcnet.New(st.Model, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ts []torch.Named
+	for _, v := range m.Vars() {
+		ts = append(ts, torch.Named{Name: v.Name, Tensor: v.T})
+	}
+	if err := torch.Load(checkpoint, ts); err != nil {
+		return nil, nil, err
+	}
+	return m, st, nil
+}
+
+// Spec returns the model contract of a run's exported model.
+func (st *State) Spec(crop contract.Crop, accuracy string) contract.Spec {
+	return contract.Spec{
+		Labels: st.Labels, Channels: 1, Size: st.Model.Size,
+		Mean: []float32{st.Mean}, Std: []float32{st.Std},
+		Crop: crop, Arch: "rlrcnet", Dataset: "fer2013", Accuracy: accuracy,
+	}
+}
+
+// Export writes the checkpoint as ONNX and returns the model written.
+func Export(o ExportOptions) (*onnx.Model, *rlrcnet.Model, *State, error) {
+	m, st, err := LoadModel(o.Checkpoint)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	w := o.InferWeight
+	if w < 0 {
+		w = st.Options.InferWeight
+	}
+	spec := st.Spec(contract.Crop{Scale: o.CropScale, DY: o.CropDY}, o.Accuracy)
+	om, err := m.Export(w, spec)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("export: %w", err)
+	}
+	if dir := filepath.Dir(o.Out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if err := onnx.WriteFile(o.Out, om); err != nil {
+		return nil, nil, nil, fmt.Errorf("export: %w", err)
+	}
+	return om, m, st, nil
+}
+
+// ExportCommand is `ferlive export`.
+func ExportCommand(ctx context.Context, args []string) error {
+	var o ExportOptions
+	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
+	fs.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint to export, e.g. runs/NAME/best.pt (its state.json must sit beside it) (required)")
+	fs.StringVar(&o.Out, "out", "", "ONNX file to write (required)")
+	fs.StringVar(&o.Accuracy, "accuracy", "", "test accuracy (fraction) for the ferlive.accuracy metadata; with --data the measured PrivateTest accuracy is used")
+	fs.Float64Var(&o.InferWeight, "infer-weight", -1, "weight of the conventional branch at inference (default: the run's --infer-weight, 0.5 as in BBN)")
+	fs.Float64Var(&o.CropScale, "crop-scale", 1.2, "face box scale of the contract's crop")
+	fs.Float64Var(&o.CropDY, "crop-dy", 0, "downward shift of the crop, fraction of its side")
+	fs.StringVar(&o.Data, "data", "", "FER2013 (directory or .tar.gz): evaluate the exported model on PublicTest and PrivateTest through ONNX Runtime")
+	fs.StringVar(&o.Card, "card", "", "write a Markdown model card here (with --data); its confusion matrix and curves go beside it as PNG")
+	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one `make deps` installs)")
+	fs.IntVar(&o.Threads, "threads", 2, "libtorch and ONNX Runtime threads")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: ferlive export --checkpoint CKPT --out M.onnx [--accuracy F] [--data DIR --card CARD.md]\n\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if o.Checkpoint == "" || o.Out == "" {
+		return errors.New("export: --checkpoint and --out are required")
+	}
+	if o.Accuracy != "" {
+		if v, err := strconv.ParseFloat(o.Accuracy, 64); err != nil || v < 0 || v > 1 {
+			return fmt.Errorf("export: --accuracy %q: want a fraction between 0 and 1", o.Accuracy)
+		}
+	}
+	if o.Card != "" && o.Data == "" {
+		return errors.New("export: --card needs --data (the card reports measured accuracy)")
+	}
+	torch.SetNumThreads(o.Threads)
+	om, m, st, err := Export(o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "exported %s (%d parameters, opset %d) to %s\n", o.Checkpoint, m.NumParams(), rlrcnet.Opset, o.Out)
+	if o.Data == "" {
+		return nil
+	}
+	rep, err := Report(ctx, o, om, m, st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "ONNX Runtime: PrivateTest %.2f%%, PublicTest %.2f%% (libtorch: %.2f%%, %.2f%%)\n",
+		100*rep.Private.Accuracy(), 100*rep.Public.Accuracy(), 100*rep.TorchPrivate, 100*rep.TorchPublic)
+	if o.Accuracy == "" {
+		om.SetMeta(contract.KeyAccuracy, strconv.FormatFloat(rep.Private.Accuracy(), 'f', 4, 64))
+		if err := onnx.WriteFile(o.Out, om); err != nil {
+			return err
+		}
+	}
+	if o.Card != "" {
+		if err := rep.WriteCard(o.Card); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "model card %s\n", o.Card)
+	}
+	return nil
+}
