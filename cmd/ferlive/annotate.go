@@ -54,40 +54,19 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	if info.Live {
 		return nil, usageError{fmt.Errorf("annotate: %s is a live source; use `ferlive --camera %s --headless --output F` for cameras and streams", input, input)}
 	}
+	if output != "" && info.Kind == "folder" {
+		return nil, usageError{fmt.Errorf("annotate: --output %s: a folder's images may differ in size; write --jsonl / --csv for folders", output)}
+	}
 	e, err := f.open()
 	if err != nil {
 		return nil, err
 	}
 	defer e.Close()
-
-	var sinks pipeline.Sinks
-	var vw *capture.VideoWriter
-	if output != "" {
-		if info.Kind == "folder" {
-			return nil, usageError{fmt.Errorf("annotate: --output %s: a folder's images may differ in size; write --jsonl / --csv for folders", output)}
-		}
-		d, err := e.drawer(f)
-		if err != nil {
-			return nil, err
-		}
-		fps := info.FPS
-		if fps <= 0 {
-			fps = 25
-		}
-		if vw, err = capture.NewVideoWriter(output, fps, info.Width, info.Height); err != nil {
-			return nil, err
-		}
-		defer vw.Close()
-		sinks = append(sinks, d, &pipeline.Video{W: vw, Stats: e.stats})
-	}
-	ws, closeRecords, err := f.records(e.cls.Labels())
+	out, sinks, err := f.openOutputs(e, output, info, 25, false)
 	if err != nil {
 		return nil, err
 	}
-	defer closeRecords()
-	if len(ws) > 0 {
-		sinks = append(sinks, &pipeline.Records{W: ws, Stats: e.stats})
-	}
+	defer out.close()
 	total := info.Frames
 	if maxFrame > 0 && (total == 0 || maxFrame < total) {
 		total = maxFrame
@@ -114,19 +93,7 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	if bar != nil {
 		bar.Finish()
 	}
-	// Finalise the outputs now so that their errors are reported.
-	if vw != nil {
-		if err := vw.Close(); err != nil && runErr == nil {
-			runErr = err
-		}
-	}
-	if err := closeRecords(); err != nil && runErr == nil {
-		runErr = err
-	}
-	if f.stats {
-		printStats(e)
-	}
-	if runErr != nil {
+	if runErr = out.finish(runErr, e, f); runErr != nil {
 		fmt.Fprintf(os.Stderr, "ferlive: %d frames processed before the error; outputs hold them\n", done)
 		return e.stats, runErr
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -298,6 +300,36 @@ func TestSparseDetectionFollowsErraticMotion(t *testing.T) {
 		t.Logf("%s, full detection every %s frames: recall %.1f%%, id stability %v", c.det.name, c.every, 100*recall, stab)
 		if recall < 0.95 || stab[2] < 0.9 {
 			t.Errorf("%s every %s: recall %.1f%%, id stability %.2f; want >= 95%% and >= 0.9", c.det.name, c.every, 100*recall, stab[2])
+		}
+	}
+}
+
+// TestLatencyReportComparesModels runs the latency report on two models over
+// the same clip: per-stage statistics for each and the ratio table.
+func TestLatencyReportComparesModels(t *testing.T) {
+	model, clip, _ := e2eFixtures(t)
+	dir := t.TempDir()
+	big := filepath.Join(dir, "wider.onnx")
+	if err := testmodel.Write(big, testmodel.DefaultSpec(), testmodel.Options{Widths: []int64{32, 64, 128}}); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	runErr := dispatch(context.Background(), []string{"latency", "--input", clip, "--models", model + "," + big, "--frames", "30", "--warmup", "5"})
+	w.Close()
+	os.Stdout = stdout
+	b, _ := io.ReadAll(r)
+	out := string(b)
+	if runErr != nil {
+		t.Fatal(runErr)
+	}
+	for _, want := range []string{"== model.onnx", "== wider.onnx", "infer ", "p99", "throughput", "ratio to model.onnx"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -35,6 +35,9 @@ func runLatency(ctx context.Context, args []string) error {
 	if input == "" {
 		return usageError{errors.New("latency: --input is required")}
 	}
+	if f.jsonl != "" || f.csv != "" {
+		return usageError{errors.New("latency: --jsonl / --csv are for annotate; the report measures the pipeline")}
+	}
 	if len(models) == 0 {
 		models = []string{f.model}
 	}
@@ -105,24 +108,20 @@ func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup 
 	}
 	defer e.Close()
 	name := filepath.Base(e.cls.Path())
-	d, err := e.drawer(f)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	sinks := pipeline.Sinks{d}
+	video := ""
 	if encode {
 		tmp, err := os.MkdirTemp("", "ferlive-latency")
 		if err != nil {
 			return nil, 0, "", err
 		}
 		defer os.RemoveAll(tmp)
-		vw, err := capture.NewVideoWriter(filepath.Join(tmp, "out.mp4"), max(info.FPS, 1), info.Width, info.Height)
-		if err != nil {
-			return nil, 0, "", err
-		}
-		defer vw.Close()
-		sinks = append(sinks, &pipeline.Video{W: vw, Stats: e.stats})
+		video = filepath.Join(tmp, "out.mp4")
 	}
+	out, sinks, err := f.openOutputs(e, video, info, 25, true)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer out.close()
 	n := 0
 	sinks = append(sinks, pipeline.SinkFunc(func(r *pipeline.Result) error {
 		n++

@@ -71,31 +71,11 @@ func runLive(ctx context.Context, args []string) error {
 		return err
 	}
 	defer e.Close()
-	d, err := e.drawer(&f)
+	out, sinks, err := f.openOutputs(e, output, info, 30, !headless)
 	if err != nil {
 		return err
 	}
-	sinks := pipeline.Sinks{d}
-	var vw *capture.VideoWriter
-	if output != "" {
-		rate := info.FPS
-		if rate <= 0 {
-			rate = 30
-		}
-		if vw, err = capture.NewVideoWriter(output, rate, info.Width, info.Height); err != nil {
-			return err
-		}
-		defer vw.Close()
-		sinks = append(sinks, &pipeline.Video{W: vw, Stats: e.stats})
-	}
-	ws, closeRecords, err := f.records(e.cls.Labels())
-	if err != nil {
-		return err
-	}
-	defer closeRecords()
-	if len(ws) > 0 {
-		sinks = append(sinks, &pipeline.Records{W: ws, Stats: e.stats})
-	}
+	defer out.close()
 	if !headless {
 		win := gocv.NewWindow("ferlive " + spec)
 		defer win.Close()
@@ -140,18 +120,7 @@ func runLive(ctx context.Context, args []string) error {
 	if errors.Is(runErr, errStop) || errors.Is(runErr, pipeline.ErrQuit) {
 		runErr = nil
 	}
-	if vw != nil {
-		if err := vw.Close(); err != nil && runErr == nil {
-			runErr = err
-		}
-	}
-	if err := closeRecords(); err != nil && runErr == nil {
-		runErr = err
-	}
-	if f.stats {
-		printStats(e)
-	}
-	return runErr
+	return out.finish(runErr, e, &f)
 }
 
 var errStalled = errors.New("no frame processed within --stall-exit: exiting so the service manager restarts ferlive")

@@ -136,35 +136,84 @@ func (e *engine) drawer(f *runtimeFlags) (*pipeline.Drawer, error) {
 	return &pipeline.Drawer{Renderer: r, Labels: e.cls.Labels(), Stats: e.stats, HUD: !f.noHUD, Lines: lines}, nil
 }
 
-// records opens the CSV / JSON Lines writers that were asked for. The
-// returned closer finalises them; it is safe to call more than once.
-func (f *runtimeFlags) records(labels []string) ([]record.Writer, func() error, error) {
-	var ws []record.Writer
-	closeAll := func() error {
-		var first error
-		for _, w := range ws {
-			if err := w.Close(); err != nil && first == nil {
-				first = err
-			}
+// outputs are the files a run writes: the annotated video and the CSV /
+// JSON Lines results.
+type outputs struct {
+	video   *capture.VideoWriter
+	records []record.Writer
+}
+
+// open opens the outputs that were asked for and returns the sinks that
+// feed them, in order: drawing (when the frames are shown or encoded), the
+// video, the records. On error everything opened is closed.
+func (f *runtimeFlags) openOutputs(e *engine, video string, info capture.Info, fps float64, draw bool) (*outputs, pipeline.Sinks, error) {
+	o := &outputs{}
+	var sinks pipeline.Sinks
+	if draw || video != "" {
+		d, err := e.drawer(f)
+		if err != nil {
+			return nil, nil, err
 		}
-		return first
+		sinks = append(sinks, d)
+	}
+	if video != "" {
+		if info.FPS > 0 {
+			fps = info.FPS
+		}
+		vw, err := capture.NewVideoWriter(video, fps, info.Width, info.Height)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.video = vw
+		sinks = append(sinks, &pipeline.Video{W: vw, Stats: e.stats})
 	}
 	if f.jsonl != "" {
-		w, err := record.NewJSONL(f.jsonl, labels)
+		w, err := record.NewJSONL(f.jsonl, e.cls.Labels())
 		if err != nil {
-			return nil, closeAll, err
+			o.close()
+			return nil, nil, err
 		}
-		ws = append(ws, w)
+		o.records = append(o.records, w)
 	}
 	if f.csv != "" {
-		w, err := record.NewCSV(f.csv, labels)
+		w, err := record.NewCSV(f.csv, e.cls.Labels())
 		if err != nil {
-			closeAll()
-			return nil, closeAll, err
+			o.close()
+			return nil, nil, err
 		}
-		ws = append(ws, w)
+		o.records = append(o.records, w)
 	}
-	return ws, closeAll, nil
+	if len(o.records) > 0 {
+		sinks = append(sinks, &pipeline.Records{W: o.records, Stats: e.stats})
+	}
+	return o, sinks, nil
+}
+
+// close finalises every output (the video stays playable, the records hold
+// every frame written) and returns the first error. It is idempotent.
+func (o *outputs) close() error {
+	var first error
+	if o.video != nil {
+		first = o.video.Close()
+	}
+	for _, w := range o.records {
+		if err := w.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// finish finalises the outputs after a run and returns the run's error, or
+// else the first error finalising them; with --stats it prints the table.
+func (o *outputs) finish(runErr error, e *engine, f *runtimeFlags) error {
+	if err := o.close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if f.stats {
+		printStats(e)
+	}
+	return runErr
 }
 
 // printStats writes the latency table to stderr.
