@@ -23,7 +23,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Xvfb/xwd/ImageMagick for the live-window test, FFmpeg/GStreamer video backends.
 APT_PKGS := build-essential pkg-config libopencv-dev opencv-data libtorch-dev \
 	xvfb x11-apps imagemagick ffmpeg gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-libav npm
+	gstreamer1.0-plugins-good gstreamer1.0-libav
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
 
@@ -38,6 +38,7 @@ deps: apt-deps ort
 
 apt-deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \
