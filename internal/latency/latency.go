@@ -16,8 +16,10 @@ import (
 
 // Stage names used by the pipeline, in pipeline order.
 const (
+	Capture    = "capture" // waiting for a live source's next frame (not a cost of ferlive)
 	Decode     = "decode"
-	Detect     = "detect"
+	Detect     = "detect" // full-frame face detection
+	Refine     = "refine" // re-detection of tracked faces near their predicted boxes
 	Preprocess = "preprocess"
 	Infer      = "infer"
 	Overlay    = "overlay"
@@ -28,7 +30,7 @@ const (
 )
 
 // Order is the display order of the known stages.
-var Order = []string{Decode, Detect, Preprocess, Infer, Overlay, Encode, Display, Record, Total}
+var Order = []string{Capture, Decode, Detect, Refine, Preprocess, Infer, Overlay, Encode, Display, Record, Total}
 
 // maxSamples bounds the samples kept per stage; beyond it a uniform
 // reservoir sample is kept, so percentiles stay unbiased on long runs.

@@ -127,7 +127,6 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		cancel()
 	}
 	live := src.Info().Live
-	frames := make(chan *Result, cfg.Buffer)
 	detected := make(chan *Result, cfg.Buffer)
 	classified := make(chan *Result, cfg.Buffer)
 
@@ -146,7 +145,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		}
 		stage := latency.Decode
 		if live {
-			stage = "capture" // waiting for the camera, not decoding
+			stage = latency.Capture // waiting for the camera, not decoding
 		}
 		now := cfg.Stats.Since(stage, t0)
 		return &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now}, true
@@ -156,6 +155,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	// read ahead would be stale by the time it is detected.
 	pull := read
 	if !live {
+		frames := make(chan *Result, cfg.Buffer)
 		go func() {
 			defer close(frames)
 			for r, ok := read(); ok; r, ok = read() {
@@ -198,7 +198,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 					t0 := time.Now()
 					var err error
 					faces, err = ref.refine(r.Mat, peek)
-					cfg.Stats.Since(latency.Detect, t0)
+					cfg.Stats.Since(latency.Refine, t0)
 					if err != nil {
 						fail(fmt.Errorf("frame %d: %w", r.Index, err))
 						r.Mat.Close()
