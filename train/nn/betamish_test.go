@@ -73,3 +73,37 @@ func must(t *torch.Tensor, err error) *torch.Tensor {
 	}
 	return t
 }
+
+// TestBetaMishShape records what the formula as printed in the paper does:
+// f(x) = x tanh(ln(1 + exp(7x / sqrt(35 + x^2)))). Its inner term saturates
+// at +-7, so it is Mish-like near 0 (f'(0) = tanh(ln 2) = 0.6, a dip to
+// about -0.265 near x = -1.05) and tends to x for large x, but unlike Mish
+// (and Misra's beta-Mish x tanh(beta softplus(x))), which tend to 0 for
+// x -> -inf, it keeps a small linear leak: f(x) ~ tanh(ln(1+e^-7)) x ~
+// 9.1e-4 x, after a shallow local maximum near x = -10.
+func TestBetaMishShape(t *testing.T) {
+	f := func(x float64) float64 { return betaMish64(x, 7, 35) }
+	h := 1e-6
+	if d := (f(h) - f(-h)) / (2 * h); math.Abs(d-math.Tanh(math.Ln2)) > 1e-6 {
+		t.Errorf("f'(0) = %g, want tanh(ln 2) = 0.6", d)
+	}
+	xmin, fmin := 0.0, 0.0
+	for x := -5.0; x < 0; x += 1e-3 {
+		if v := f(x); v < fmin {
+			xmin, fmin = x, v
+		}
+	}
+	if math.Abs(xmin+1.05) > 0.02 || math.Abs(fmin+0.265) > 0.002 {
+		t.Errorf("minimum %g at %g, want about -0.265 at -1.05", fmin, xmin)
+	}
+	leak := (f(-1000) - f(-2000)) / 1000
+	if want := math.Tanh(math.Log1p(math.Exp(-7))); math.Abs(leak-want) > 1e-6 {
+		t.Errorf("slope for x -> -inf %g, want %g", leak, want)
+	}
+	if f(-10) < f(-5) || f(-10) < f(-30) {
+		t.Errorf("expected a shallow local maximum near -10: f(-30)=%g f(-10)=%g f(-5)=%g", f(-30), f(-10), f(-5))
+	}
+	if d := math.Abs(f(30) - 30); d > 1e-3 {
+		t.Errorf("f(30) = %g, want about 30", f(30))
+	}
+}
