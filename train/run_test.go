@@ -26,7 +26,7 @@ func TestRunResumeExport(t *testing.T) {
 	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"state.json", "last.pt", "best.pt", "metrics.jsonl", "curves.png", "log.txt"} {
+	for _, f := range []string{"state.json", "last.pt", "best.pt", "metrics.jsonl", "curves.png", "log.txt", "confusion-public.png"} {
 		if _, err := os.Stat(filepath.Join(o.Out, f)); err != nil {
 			t.Fatalf("run directory lacks %s: %v", f, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/internal/metrics"
 	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/rlrcnet"
@@ -463,6 +464,10 @@ func (t *Trainer) loop(ctx context.Context) error {
 			t.st.Best = &mm
 			if err := t.saveCheckpoint(filepath.Join(o.Out, "best.pt"), false); err != nil {
 				return err
+			}
+			conf := &metrics.Confusion{Labels: t.st.Labels, M: pub.Confusion(o.InferWeight)}
+			if err := conf.WritePNG(filepath.Join(o.Out, "confusion-public.png"), fmt.Sprintf("PublicTest, epoch %d", epoch+1)); err != nil {
+				t.logf("confusion plot: %v", err)
 			}
 		}
 		if err := t.saveState(); err != nil {

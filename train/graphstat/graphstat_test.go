@@ -1,0 +1,49 @@
+package graphstat
+
+import (
+	"testing"
+
+	"github.com/ferlive/ferlive/internal/onnx"
+)
+
+// TestCount checks shapes and FLOPs on a small graph with known answers.
+func TestCount(t *testing.T) {
+	m, b := onnx.NewModel("t", 17)
+	x := b.Input("input", onnx.Float, onnx.P("batch"), onnx.D(1), onnx.D(8), onnx.D(8))
+	// 3x3 conv 1->4, stride 2, pad 1: out 4x4x4, MACs 4*4*4*9 = 576
+	c := b.Op("Conv", []string{x, b.Floats("w", []int64{4, 1, 3, 3}, make([]float32, 36)), b.Floats("b", []int64{4}, make([]float32, 4))},
+		onnx.AInts("strides", 2, 2), onnx.AInts("pads", 1, 1, 1, 1))
+	r := b.Op("Relu", []string{c})
+	// depthwise 3x3 on 4 channels, pad 1: MACs 4*4*4*9 = 576
+	d := b.Op("Conv", []string{r, b.Floats("dw", []int64{4, 1, 3, 3}, make([]float32, 36))}, onnx.AInts("pads", 1, 1, 1, 1), onnx.AInt("group", 4))
+	s := b.Op("Slice", []string{d, b.Ints("s", []int64{1}, []int64{0}), b.Ints("e", []int64{1}, []int64{2}), b.Ints("a", []int64{1}, []int64{1})})
+	sh := b.Op("Reshape", []string{s, b.Ints("shape", []int64{4}, []int64{0, 2, 2, 8})})
+	p := b.Op("Flatten", []string{b.Op("GlobalAveragePool", []string{sh})}, onnx.AInt("axis", 1))
+	g := b.Op("Gemm", []string{p, b.Floats("fw", []int64{3, 2}, make([]float32, 6)), b.Floats("fb", []int64{3}, make([]float32, 3))}, onnx.AInt("transB", 1))
+	b.OpTo("probs", "Softmax", []string{g}, onnx.AInt("axis", 1))
+	b.Output("probs", onnx.Float, onnx.P("batch"), onnx.D(3))
+	st, err := Count(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Shapes["probs"]; len(got) != 2 || got[0] != 1 || got[1] != 3 {
+		t.Fatalf("output shape %v", got)
+	}
+	if sh := st.Shapes[sh]; sh[1] != 2 || sh[2] != 2 || sh[3] != 8 {
+		t.Fatalf("reshape shape %v", sh)
+	}
+	if want := int64(576 + 576 + 6); st.MACs != want {
+		t.Fatalf("MACs %d, want %d", st.MACs, want)
+	}
+	if want := int64(36 + 4 + 36 + 6 + 3); st.Params != want {
+		t.Fatalf("params %d, want %d", st.Params, want)
+	}
+	// conv FLOPs: 2*MACs (+ bias adds on the first), relu 64, gap 32, gemm 2*6+3, softmax 9
+	want := int64(2*576+64) + 64 + 2*576 + 32 + (12 + 3) + 9
+	if st.FLOPs != want {
+		t.Fatalf("FLOPs %d, want %d (%v)", st.FLOPs, want, st.ByOp)
+	}
+	if _, err := Count(&onnx.Model{Graph: &onnx.Graph{Nodes: []*onnx.Node{{OpType: "Conv", Inputs: []string{"nope"}}}}}, 1); err == nil {
+		t.Fatal("unknown input accepted")
+	}
+}
