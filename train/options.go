@@ -46,6 +46,8 @@ type Options struct {
 	MaxSteps    int      `json:"max_steps"`
 	Quiet       bool     `json:"-"`
 	Budget      Duration `json:"budget"`
+	RestoreFrom string   `json:"restore_from,omitempty"`
+	RestoreMin  float64  `json:"restore_min_corr,omitempty"`
 }
 
 // Flags registers the options on fs with their defaults.
@@ -82,6 +84,8 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
+	fs.Float64Var(&o.RestoreMin, "restore-min-corr", 0.9, "with --restore-from, drop training faces whose best match correlates below this")
 	fs.DurationVar((*time.Duration)(&o.Budget), "budget", 0, "training-time budget (e.g. 100m): the cosine schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of it spent, and training stops when it is spent (or after --epochs); for shared or slow machines")
 }
 

@@ -112,6 +112,18 @@ func (t *Trainer) setup() error {
 		return err
 	}
 	t.train, t.pub, t.priv = ds[0], ds[1], ds[2]
+	t.logf("sharpness (mean |dx|, grey levels): train %.2f, PublicTest %.2f, PrivateTest %.2f", t.train.Sharpness(), t.pub.Sharpness(), t.priv.Sharpness())
+	if o.RestoreFrom != "" {
+		rs := time.Now()
+		_, clean, err := data.LoadFolderImages(o.RestoreFrom, "FER2013Train", 48)
+		if err != nil {
+			return fmt.Errorf("--restore-from: %w", err)
+		}
+		var st data.RestoreStats
+		t.train, st = data.Restore(t.train, clean, o.RestoreMin)
+		t.logf("restored %d of %d training faces from %s (%d dropped below correlation %.2f, mean correlation %.3f, %.0fs); sharpness now %.2f",
+			st.Restored, st.Images, o.RestoreFrom, st.Dropped, o.RestoreMin, st.MeanCorr, time.Since(rs).Seconds(), t.train.Sharpness())
+	}
 	if o.Limit > 0 {
 		t.train, t.pub, t.priv = limit(t.train, o.Limit, o.Seed), limit(t.pub, o.Limit, o.Seed), limit(t.priv, o.Limit, o.Seed)
 	}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -208,4 +209,74 @@ func TestResize(t *testing.T) {
 			t.Fatalf("Resize = %v, want %v", got, want)
 		}
 	}
+}
+
+// TestLoadFERPlus reads the FER+ training folder with majority labels.
+func TestLoadFERPlus(t *testing.T) {
+	p := filepath.Join(testenv.Data(t), "ferplus.tar.gz")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s absent", p)
+	}
+	d, err := LoadFERPlus(p, "FER2013Train", contract.FER2013Labels, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Counts()
+	t.Logf("%d images, counts %v", d.Len(), c)
+	if d.Len() < 24000 || d.Len() > 28558 || c[3] < 5000 || c[1] == 0 {
+		t.Fatalf("FER+ train: %d images, counts %v", d.Len(), c)
+	}
+}
+
+// TestRestoreMatchesDegradedCopies degrades faces the way the shared
+// training split is degraded (8x8 block means, enlarged, contrast halved)
+// and checks Restore finds every original among distractors.
+func TestRestoreMatchesDegradedCopies(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	const n = 200
+	clean := make([][]uint8, n)
+	for i := range clean {
+		im := make([]uint8, 48*48)
+		// smooth random faces: a few random blobs
+		for b := 0; b < 6; b++ {
+			cx, cy, r, v := rng.Float64()*48, rng.Float64()*48, 4+rng.Float64()*12, rng.Float64()*120
+			for y := 0; y < 48; y++ {
+				for x := 0; x < 48; x++ {
+					if dx, dy := float64(x)-cx, float64(y)-cy; dx*dx+dy*dy < r*r {
+						im[y*48+x] = uint8(math.Min(255, float64(im[y*48+x])+v))
+					}
+				}
+			}
+		}
+		clean[i] = im
+	}
+	d := &Dataset{Classes: []string{"a"}, Size: 48}
+	for i := 0; i < n; i += 2 {
+		small := Resize(clean[i], 48, 48, 8)
+		big := Resize(small, 8, 8, 48)
+		for j := range big {
+			big[j] = uint8(64 + int(big[j])/2)
+		}
+		d.Images = append(d.Images, big)
+		d.Labels = append(d.Labels, 0)
+		d.Names = append(d.Names, fmt.Sprint(i))
+	}
+	if d.Sharpness() >= Sharpness(clean) {
+		t.Fatalf("degraded copies are not blurrier")
+	}
+	idx, corr := MatchFaces(d.Images, clean, 48)
+	for k, j := range idx {
+		if j != 2*k {
+			t.Fatalf("degraded face %d matched %d (corr %.3f), want %d", k, j, corr[k], 2*k)
+		}
+	}
+	r, st := Restore(d, clean, 0.9)
+	if st.Restored != n/2 || r.Len() != n/2 || &r.Images[3][0] != &clean[6][0] {
+		t.Fatalf("restore: %+v", st)
+	}
+}
+
+// Sharpness of raw images (test helper).
+func Sharpness(imgs [][]uint8) float64 {
+	return (&Dataset{Size: 48, Images: imgs}).Sharpness()
 }

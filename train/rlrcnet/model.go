@@ -287,3 +287,15 @@ func (m *Model) ConvBNs() []*nn.ConvBN {
 	}
 	return out
 }
+
+// CalibrationLogits runs the layers in training mode (batch statistics,
+// running statistics updated) with both branches on the same images, as at
+// inference; it is used to re-estimate batch-norm statistics.
+func (m *Model) CalibrationLogits(x *torch.Tensor) []*torch.Tensor {
+	f := m.shared(x, true)
+	out := make([]*torch.Tensor, len(m.Branches))
+	for i, b := range m.Branches {
+		out[i] = b.Logits(f, true)
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package data
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// LoadFolderImages reads every image directly inside the folder named dir
+// (e.g. "FER2013Train") of a directory tree or .tar.gz, as gray size x size,
+// sorted by file name (the FER+ layout).
+func LoadFolderImages(src, dir string, size int) (names []string, imgs [][]uint8, err error) {
+	type raw struct {
+		name string
+		data []byte
+	}
+	var raws []raw
+	keep := func(rel string) bool {
+		rel = strings.ReplaceAll(rel, "\\", "/")
+		return path.Base(path.Dir(rel)) == dir && isImage(rel)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.IsDir() {
+		ents, err := os.ReadDir(findFolder(src, dir))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range ents {
+			if isImage(e.Name()) {
+				b, err := os.ReadFile(path.Join(findFolder(src, dir), e.Name()))
+				if err != nil {
+					return nil, nil, err
+				}
+				raws = append(raws, raw{e.Name(), b})
+			}
+		}
+	} else {
+		f, err := os.Open(src)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr := tar.NewReader(gz)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			if h.Typeflag == tar.TypeReg && keep(h.Name) {
+				b, err := io.ReadAll(tr)
+				if err != nil {
+					return nil, nil, err
+				}
+				raws = append(raws, raw{path.Base(h.Name), b})
+			}
+		}
+	}
+	if len(raws) == 0 {
+		return nil, nil, fmt.Errorf("%s: no images in a folder named %s", src, dir)
+	}
+	sort.Slice(raws, func(i, j int) bool { return raws[i].name < raws[j].name })
+	imgs = make([][]uint8, len(raws))
+	names = make([]string, len(raws))
+	errs := make([]error, len(raws))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				imgs[i], errs[i] = decodeGray(raws[i].data, size)
+			}
+		}()
+	}
+	for i := range raws {
+		names[i] = raws[i].name
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i, e := range errs {
+		if e != nil {
+			return nil, nil, fmt.Errorf("%s: %s: %w", src, names[i], e)
+		}
+	}
+	return names, imgs, nil
+}
+
+func findFolder(root, dir string) string {
+	var found string
+	_ = walkDirs(root, func(p string) bool {
+		if path.Base(p) == dir {
+			found = p
+			return true
+		}
+		return false
+	})
+	if found == "" {
+		return path.Join(root, dir)
+	}
+	return found
+}
+
+func walkDirs(root string, fn func(string) bool) error {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		p := path.Join(root, e.Name())
+		if fn(p) {
+			return nil
+		}
+		if err := walkDirs(p, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
