@@ -174,6 +174,7 @@ func CommandLine(o Options) string {
 	add(o.Clip != "auto", "--clip "+o.Clip)
 	add(o.SA != "auto", "--sa "+o.SA)
 	add(o.Dual != "auto", "--dual "+o.Dual)
+	add(o.RestoreFrom != "", "--restore-from "+o.RestoreFrom)
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
 	return strings.Join(parts, " ")
 }
@@ -225,7 +226,11 @@ func (r *ModelReport) WriteCard(path string) error {
 	p("| File | %s, %.1f MB, opset %d, float32 |\n\n", name, float64(r.ModelBytes)/1e6, rlrcnet.Opset)
 
 	p("## Data and protocol\n\nFER2013 (Kaggle challenge data, research use), image-folder layout, 48x48 gray faces, 7 classes `%s`.\n", strings.Join(st.Labels, ", "))
-	p("Train on the %s `Training_*` images, select the checkpoint on the 3,589 `PublicTest_*` images, report the 3,589 `PrivateTest_*` images (the protocol of the papers). No test image was used for training or model selection; PrivateTest numbers were logged per epoch for the curves only.\n\n", thousands(trainCount(r)))
+	p("Train on the `Training_*` faces, select the checkpoint on the 3,589 `PublicTest_*` faces, report the 3,589 `PrivateTest_*` faces (the protocol of the papers). No test face was used for training or model selection; PrivateTest numbers were logged per epoch for the curves only.")
+	if st.Options.RestoreFrom != "" {
+		p(" The shared copy of the training split is degraded (see Notes): its faces were replaced by their intact copies from FER+ (`--restore-from`), keeping the FER2013 labels.")
+	}
+	p("\n\n")
 
 	p("## Accuracy on PrivateTest (ONNX Runtime)\n\n| class | accuracy | images |\n|---|---:|---:|\n")
 	pc, sup := r.Private.PerClass(), r.Private.Support()
@@ -285,9 +290,22 @@ func (r *ModelReport) WriteCard(path string) error {
 	for _, m := range r.Metrics {
 		p("| %d | %.4f | %.3f | %.4f | %s | %s | %s | %.1f |\n", m.Epoch, m.LR, m.Alpha, m.TrainLoss, pct(m.TrainAcc), pct(m.PublicAcc), pct(m.PrivateAcc), m.EpochSec/60)
 	}
-	p("\n## Reproduce\n\n```\nmake trainer\n%s\nferlive export --checkpoint %s/best.pt --out assets/models/%s --data %s --card %s\n```\n",
-		strings.Replace(CommandLine(st.Options), "ferlive train", "./bin/ferlive train", 1), st.Options.Out, name, st.Options.Data, filepath.Base(path))
+	exp := fmt.Sprintf("./bin/ferlive export --checkpoint %s/best.pt --out %s --data %s --card %s", st.Options.Out, r.ModelFile, st.Options.Data, path)
+	if r.Opts.RecalBN > 0 {
+		exp += fmt.Sprintf(" --recalibrate-bn %d", r.Opts.RecalBN)
+	}
+	p("\n## Reproduce\n\n```\nmake trainer\n%s\n%s\n```\n", strings.Replace(CommandLine(st.Options), "ferlive train", "./bin/ferlive train", 1), exp)
 	p("\n## Notes\n\n%s", notes(r))
+	if r.Opts.RecalBN > 0 {
+		p("- Batch-norm statistics were re-estimated before export on %d batches of 256 unaugmented training faces, both branches seeing the same faces as at inference (`--recalibrate-bn %d`).\n", r.Opts.RecalBN, r.Opts.RecalBN)
+	}
+	if r.Opts.Notes != "" {
+		extra, err := os.ReadFile(r.Opts.Notes)
+		if err != nil {
+			return fmt.Errorf("--notes: %w", err)
+		}
+		p("%s", extra)
+	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
@@ -332,16 +350,6 @@ func epochTimes(ms []EpochMetrics) (span, bool) {
 		s.min = 0
 	}
 	return s, partial
-}
-
-func trainCount(r *ModelReport) int { return 28709 }
-
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if len(s) > 3 {
-		return s[:len(s)-3] + "," + s[len(s)-3:]
-	}
-	return s
 }
 
 func notes(r *ModelReport) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/rlrcnet"
 	"github.com/ferlive/ferlive/train/torch"
 )
@@ -31,6 +32,8 @@ type ExportOptions struct {
 	Card        string // write a model card (needs Data)
 	ORTLib      string
 	Threads     int
+	RecalBN     int    // re-estimate batch-norm statistics on this many training batches before exporting
+	Notes       string // Markdown file appended to the card
 }
 
 // ReadState reads the state.json next to a checkpoint.
@@ -86,6 +89,15 @@ func Export(o ExportOptions) (*onnx.Model, *rlrcnet.Model, *State, error) {
 	if w < 0 {
 		w = st.Options.InferWeight
 	}
+	if o.RecalBN > 0 {
+		train, err := LoadTrain(st.Options)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := RecalibrateBN(m, train, st.Mean, st.Std, o.RecalBN, 256, st.Options.Seed); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	spec := st.Spec(contract.Crop{Scale: o.CropScale, DY: o.CropDY}, o.Accuracy)
 	om, err := m.Export(w, spec)
 	if err != nil {
@@ -116,6 +128,8 @@ func ExportCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Card, "card", "", "write a Markdown model card here (with --data); its confusion matrix and curves go beside it as PNG")
 	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one `make deps` installs)")
 	fs.IntVar(&o.Threads, "threads", 2, "libtorch and ONNX Runtime threads")
+	fs.IntVar(&o.RecalBN, "recalibrate-bn", 0, "re-estimate batch-norm statistics on this many batches of 256 unaugmented training faces before exporting (precise BN; 0: keep the checkpoint's)")
+	fs.StringVar(&o.Notes, "notes", "", "Markdown file appended to the model card's notes")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: ferlive export --checkpoint CKPT --out M.onnx [--accuracy F] [--data DIR --card CARD.md]\n\n%s", fs.FlagUsages())
 	}
@@ -164,4 +178,27 @@ func ExportCommand(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "model card %s\n", o.Card)
 	}
 	return nil
+}
+
+// LoadTrain loads a run's training split as the run did (restoring the
+// degraded faces when the run did).
+func LoadTrain(o Options) (*data.Dataset, error) {
+	tr, _, _ := data.FER2013()
+	ds, err := data.Load(o.Data, contract.FER2013Labels, 48, tr)
+	if err != nil {
+		return nil, err
+	}
+	d := ds[0]
+	if o.RestoreFrom != "" {
+		_, clean, err := data.LoadFolderImages(o.RestoreFrom, "FER2013Train", 48)
+		if err != nil {
+			return nil, err
+		}
+		min := o.RestoreMin
+		if min == 0 {
+			min = 0.9
+		}
+		d, _ = data.Restore(d, clean, min)
+	}
+	return d, nil
 }
