@@ -333,15 +333,14 @@ func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss float64, correct i
 	x := torch.MustFromFloat32(b.X, []int64{n, 1, size, size}, false).In(s)
 	y := torch.MustFromInt64(b.Y, []int64{n}).In(s)
 	z := t.model.TrainLogits(x, alpha)
-	var l, yc *torch.Tensor
+	var l *torch.Tensor
 	if t.st.Model.Dual {
 		h := n / 2
-		yc = y.MustNarrow(0, 0, h)
+		yc := y.MustNarrow(0, 0, h)
 		yr := y.MustNarrow(0, h, h)
 		l = z.MustCrossEntropy(yc, t.opt.Smoothing).MustMulScalar(alpha).
 			MustAdd(z.MustCrossEntropy(yr, t.opt.Smoothing).MustMulScalar(1 - alpha))
 	} else {
-		yc = y
 		l = z.MustCrossEntropy(y, t.opt.Smoothing)
 	}
 	if err := t.optim.ZeroGrad(); err != nil {
@@ -369,7 +368,6 @@ func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss float64, correct i
 			correct++
 		}
 	}
-	_ = yc
 	return loss, correct, nil
 }
 
