@@ -86,7 +86,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
 	fs.Float64Var(&o.RestoreMin, "restore-min-corr", 0.9, "with --restore-from, drop training faces whose best match correlates below this")
-	fs.DurationVar((*time.Duration)(&o.Budget), "budget", 0, "training-time budget (e.g. 100m): the cosine schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of it spent, and training stops when it is spent (or after --epochs); for shared or slow machines")
+	fs.DurationVar((*time.Duration)(&o.Budget), "budget", 0, "training-time budget (e.g. 100m): the cosine schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of it spent, and training stops when it is spent (or after --epochs); for shared or slow machines; with --resume it replaces the run's budget")
 }
 
 // DefaultOptions returns the flag defaults.

@@ -97,6 +97,9 @@ func (t *Trainer) setup() error {
 		keep := t.st.Options
 		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out, keep.Data = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out, o.Data
 		keep.Resume = true
+		if o.Budget > 0 {
+			keep.Budget = o.Budget // a budget given with --resume extends (or shortens) the run
+		}
 		t.opt = keep
 		o = keep
 	} else {
