@@ -1,7 +1,28 @@
 // Package train is ferlive's embedded trainer: it trains RLR-CNet (and the
-// paper's ablation rows) on an image-folder dataset with libtorch, selects
-// the best checkpoint on validation data, evaluates, plots and exports to
-// ONNX with the model contract. The libtorch parts build with the tag
-// "torch"; the data pipeline (train/data) and plots (train/plot) do not
-// need it.
+// rows of the paper's ablation) on an image-folder dataset with libtorch,
+// selects the best checkpoint on validation data, evaluates, plots and
+// exports to ONNX with the model contract. The libtorch parts build with
+// the tag "torch"; the data pipeline (train/data), the FLOPs counter
+// (train/graphstat) and the plots (train/plot) do not need it.
+//
+// Train, resume, export (build with `make trainer`):
+//
+//	ferlive train --arch rlrcnet --variant full --data ../shared/data/fer2013.tar.gz \
+//	    --restore-from ../shared/data/ferplus.tar.gz --budget 60m --out runs/NAME
+//	ferlive train --data ../shared/data/fer2013.tar.gz --out runs/NAME --resume [--budget 90m]
+//	ferlive export --checkpoint runs/NAME/best.pt --out M.onnx \
+//	    [--data ../shared/data/fer2013.tar.gz --card M.md --recalibrate-bn 30]
+//
+// A run directory holds state.json (options, model config, normalisation,
+// progress), last.pt (weights, batch-norm buffers and optimizer state,
+// every epoch and on SIGINT), best.pt (best PublicTest epoch), metrics.jsonl
+// (one JSON object per epoch), log.txt, curves.png and
+// confusion-public.png. --variant shufflenet|rm|clipk5|sa|full reruns the
+// paper's ablation rows (Table 3); --mask, --clip, --sa, --dual and --act
+// switch single components.
+//
+// The shared FER2013 copy's training split is degraded (faces reduced to
+// about 8x8 pixels of detail); the trainer logs the sharpness of each split
+// and --restore-from swaps in the intact faces from FER+ (see
+// data.Restore).
 package train
