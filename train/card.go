@@ -244,7 +244,11 @@ func (r *ModelReport) WriteCard(path string) error {
 	p("- Architecture (%s): `%+v`\n", st.Options.Variant, st.Model)
 	p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,7] (Softmax in the graph); batch norm folded into the convolutions; one graph for both BBN branches.\n", st.Model.Size, st.Model.Size)
 	if st.Model.Dual {
-		p("- Inference: both branches see the same face and their logits are mixed as %.2f*W1 f1 + %.2f*W2 f2, BBN's equal weighting at test time (the weights are folded into the two classifier layers). libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight)
+		how := "BBN's equal weighting at test time"
+		if r.InferWeight != 0.5 {
+			how = "the weight chosen on PublicTest (BBN infers with 0.5)"
+		}
+		p("- Inference: both branches see the same face and their logits are mixed as %.2f*W1 f1 + %.2f*W2 f2, %s; the weights are folded into the two classifier layers. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how)
 		p("| w | PublicTest | PrivateTest |\n|---:|---:|---:|\n")
 		for _, w := range sweepWeights {
 			p("| %.2f | %s | %s |\n", w, pct(r.PublicByW[w]), pct(r.PrivateByW[w]))
@@ -293,6 +297,9 @@ func (r *ModelReport) WriteCard(path string) error {
 	exp := fmt.Sprintf("./bin/ferlive export --checkpoint %s/best.pt --out %s --data %s --card %s", st.Options.Out, r.ModelFile, st.Options.Data, path)
 	if r.Opts.RecalBN > 0 {
 		exp += fmt.Sprintf(" --recalibrate-bn %d", r.Opts.RecalBN)
+	}
+	if r.InferWeight != st.Options.InferWeight {
+		exp += fmt.Sprintf(" --infer-weight %g", r.InferWeight)
 	}
 	p("\n## Reproduce\n\n```\nmake trainer\n%s\n%s\n```\n", strings.Replace(CommandLine(st.Options), "ferlive train", "./bin/ferlive train", 1), exp)
 	p("\n## Notes\n\n%s", notes(r))

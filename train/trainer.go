@@ -101,6 +101,7 @@ func (t *Trainer) setup() error {
 			keep.Budget = o.Budget // a budget given with --resume extends (or shortens) the run
 		}
 		t.opt = keep
+		t.st.Options = keep
 		o = keep
 	} else {
 		if _, err := os.Stat(statePath); err == nil {
