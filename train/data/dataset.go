@@ -146,24 +146,7 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 		}
 		return raws[i].name < raws[j].name
 	})
-	imgs := make([][]uint8, len(raws))
-	errs := make([]error, len(raws))
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				imgs[i], errs[i] = decodeGray(raws[i].data, size)
-			}
-		}()
-	}
-	for i := range raws {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	imgs, errs := decodeAll(len(raws), func(i int) []byte { return raws[i].data }, size)
 	var unknown []string
 	seen := map[string]bool{}
 	for i, r := range raws {
@@ -192,6 +175,30 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 		}
 	}
 	return out, nil
+}
+
+// decodeAll decodes n encoded images (data(i) is the i-th) to size x size
+// gray on every core, and returns the images and per-image errors.
+func decodeAll(n int, data func(i int) []byte, size int) ([][]uint8, []error) {
+	imgs := make([][]uint8, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				imgs[i], errs[i] = decodeGray(data(i), size)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return imgs, errs
 }
 
 type rawFile struct {

@@ -7,10 +7,8 @@ import (
 	"io"
 	"os"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // LoadFolderImages reads every image directly inside the folder named dir
@@ -76,26 +74,11 @@ func LoadFolderImages(src, dir string, size int) (names []string, imgs [][]uint8
 		return nil, nil, fmt.Errorf("%s: no images in a folder named %s", src, dir)
 	}
 	sort.Slice(raws, func(i, j int) bool { return raws[i].name < raws[j].name })
-	imgs = make([][]uint8, len(raws))
 	names = make([]string, len(raws))
-	errs := make([]error, len(raws))
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				imgs[i], errs[i] = decodeGray(raws[i].data, size)
-			}
-		}()
+	for i, r := range raws {
+		names[i] = r.name
 	}
-	for i := range raws {
-		names[i] = raws[i].name
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	imgs, errs := decodeAll(len(raws), func(i int) []byte { return raws[i].data }, size)
 	for i, e := range errs {
 		if e != nil {
 			return nil, nil, fmt.Errorf("%s: %s: %w", src, names[i], e)
