@@ -497,7 +497,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 			t.logf("plots: %v", err)
 		}
 	}
-	t.logf("done: %d epochs, %.1f min of training; best PublicTest %.2f%% at epoch %d (best.pt)", o.Epochs, t.st.Elapsed/60, 100*t.st.BestAcc, t.st.BestEpoch)
+	t.logf("done: %d epochs, %.1f min of training; best PublicTest %.2f%% at epoch %d (best.pt)", t.st.Epoch, t.st.Elapsed/60, 100*t.st.BestAcc, t.st.BestEpoch)
 	return nil
 }
 
