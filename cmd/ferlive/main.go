@@ -45,11 +45,6 @@ type command struct {
 // usageError marks errors caused by the command line (exit status 2).
 type usageError struct{ error }
 
-// exitCode carries a specific exit status.
-type exitCode int
-
-func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
 func commands() []command {
 	cmds := []command{
 		{"live", "show live recognition on a camera or stream (the default command)", runLive},
@@ -86,13 +81,10 @@ func report(err error) int {
 // exitStatus maps an error to the exit status: 0 success or help, 2 bad
 // command line, 130 interrupted, 1 any other error.
 func exitStatus(err error) int {
-	var code exitCode
 	var uerr usageError
 	switch {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return 0
-	case errors.As(err, &code):
-		return int(code)
 	case errors.Is(err, context.Canceled):
 		return 130
 	case errors.As(err, &uerr):

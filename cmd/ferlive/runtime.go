@@ -139,6 +139,7 @@ func (e *engine) drawer(f *runtimeFlags) (*pipeline.Drawer, error) {
 // outputs are the files a run writes: the annotated video and the CSV /
 // JSON Lines results.
 type outputs struct {
+	drawer  *pipeline.Drawer
 	video   *capture.VideoWriter
 	records []record.Writer
 }
@@ -154,6 +155,7 @@ func (f *runtimeFlags) openOutputs(e *engine, video string, info capture.Info, f
 		if err != nil {
 			return nil, nil, err
 		}
+		o.drawer = d
 		sinks = append(sinks, d)
 	}
 	if video != "" {
@@ -162,6 +164,7 @@ func (f *runtimeFlags) openOutputs(e *engine, video string, info capture.Info, f
 		}
 		vw, err := capture.NewVideoWriter(video, fps, info.Width, info.Height)
 		if err != nil {
+			o.close()
 			return nil, nil, err
 		}
 		o.video = vw
@@ -195,6 +198,9 @@ func (o *outputs) close() error {
 	var first error
 	if o.video != nil {
 		first = o.video.Close()
+	}
+	if o.drawer != nil {
+		o.drawer.Renderer.Close()
 	}
 	for _, w := range o.records {
 		if err := w.Close(); err != nil && first == nil {
