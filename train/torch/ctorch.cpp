@@ -245,6 +245,32 @@ char *ct_max_pool2d(tensor x, int64_t k, int64_t stride, int64_t pad, tensor *ou
   GUARD({ *out = wrap(at::max_pool2d(T(x), {k, k}, {stride, stride}, {pad, pad})); })
 }
 
+char *ct_adaptive_avg_pool2d(tensor x, int64_t oh, int64_t ow, tensor *out) {
+  GUARD({ *out = wrap(at::adaptive_avg_pool2d(T(x), {oh, ow})); })
+}
+
+char *ct_upsample_bilinear2d(tensor x, int64_t oh, int64_t ow, int align_corners, tensor *out) {
+  GUARD({ *out = wrap(at::upsample_bilinear2d(T(x), {oh, ow}, align_corners != 0)); })
+}
+
+char *ct_prelu(tensor x, tensor w, tensor *out) { GUARD({ *out = wrap(at::prelu(T(x), T(w))); }) }
+
+char *ct_sum_dims(tensor x, const int64_t *dims, int n, int keepdim, tensor *out) {
+  GUARD({ *out = wrap(T(x).sum(at::IntArrayRef(dims, n), keepdim != 0)); })
+}
+
+// Cross-entropy against class probabilities: target is float [N,C] (rows
+// summing to 1), smoothed as (1-s)*target + s/C, averaged over N.
+char *ct_soft_cross_entropy(tensor logits, tensor target, double smoothing, tensor *out) {
+  GUARD({
+    const at::Tensor &z = T(logits);
+    const at::Tensor &q = T(target);
+    if (!q.is_floating_point() || !q.sizes().equals(z.sizes()))
+      throw std::runtime_error("soft cross-entropy: want float targets shaped like the logits");
+    *out = wrap(at::cross_entropy_loss(z, q, {}, at::Reduction::Mean, -100, smoothing));
+  })
+}
+
 char *ct_backward(tensor t) { GUARD({ T(t).backward(); }) }
 
 char *ct_grad(tensor t, tensor *out) {

@@ -46,6 +46,11 @@ char *ct_argmax(tensor x, int64_t dim, tensor *out);
 char *ct_cross_entropy(tensor logits, tensor target, double smoothing, tensor *out);
 char *ct_betamish(tensor x, double a, double b, tensor *out);
 char *ct_max_pool2d(tensor x, int64_t k, int64_t stride, int64_t pad, tensor *out);
+char *ct_adaptive_avg_pool2d(tensor x, int64_t oh, int64_t ow, tensor *out);
+char *ct_upsample_bilinear2d(tensor x, int64_t oh, int64_t ow, int align_corners, tensor *out);
+char *ct_prelu(tensor x, tensor w, tensor *out);
+char *ct_sum_dims(tensor x, const int64_t *dims, int n, int keepdim, tensor *out);
+char *ct_soft_cross_entropy(tensor logits, tensor target, double smoothing, tensor *out);
 
 char *ct_backward(tensor t);
 char *ct_grad(tensor t, tensor *out); /* *out NULL when the grad is undefined */
