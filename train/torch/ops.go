@@ -60,7 +60,9 @@ func (t *Tensor) SoftCrossEntropy(target *Tensor, smoothing float64) (*Tensor, e
 }
 
 // MustAdaptiveAvgPool2d panics on error.
-func (t *Tensor) MustAdaptiveAvgPool2d(oh, ow int64) *Tensor { return must(t.AdaptiveAvgPool2d(oh, ow)) }
+func (t *Tensor) MustAdaptiveAvgPool2d(oh, ow int64) *Tensor {
+	return must(t.AdaptiveAvgPool2d(oh, ow))
+}
 
 // MustUpsampleBilinear2d panics on error.
 func (t *Tensor) MustUpsampleBilinear2d(oh, ow int64, alignCorners bool) *Tensor {
@@ -71,7 +73,9 @@ func (t *Tensor) MustUpsampleBilinear2d(oh, ow int64, alignCorners bool) *Tensor
 func (t *Tensor) MustPRelu(w *Tensor) *Tensor { return must(t.PRelu(w)) }
 
 // MustSumDims panics on error.
-func (t *Tensor) MustSumDims(dims []int64, keepDim bool) *Tensor { return must(t.SumDims(dims, keepDim)) }
+func (t *Tensor) MustSumDims(dims []int64, keepDim bool) *Tensor {
+	return must(t.SumDims(dims, keepDim))
+}
 
 // MustSoftCrossEntropy panics on error.
 func (t *Tensor) MustSoftCrossEntropy(target *Tensor, smoothing float64) *Tensor {
