@@ -87,6 +87,18 @@ func Count(m *onnx.Model, batch int64) (*Stats, error) {
 			out = []int64{a[0], nOut}
 			macs = a[0] * a[1] * nOut
 			flops = 2*macs + prod(out)
+		case "MatMul":
+			// [..., M, K] x [K, N] (a constant right-hand matrix)
+			a, b := in[0], in[1]
+			if len(b) != 2 || a[len(a)-1] != b[0] {
+				return nil, fmt.Errorf("node %s: MatMul of %v and %v is not counted", n.Name, a, b)
+			}
+			out = append(append([]int64(nil), a[:len(a)-1]...), b[1])
+			macs = prod(a) * b[1]
+			flops = 2 * macs
+		case "PRelu":
+			out = in[0]
+			flops = 2 * prod(out)
 		case "Relu", "Sigmoid", "Tanh", "Softplus", "Sqrt", "Exp", "Log", "Neg", "Abs":
 			out = in[0]
 			flops = prod(out)

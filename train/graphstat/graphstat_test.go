@@ -47,3 +47,24 @@ func TestCount(t *testing.T) {
 		t.Fatal("unknown input accepted")
 	}
 }
+
+// TestMatMulPRelu counts the ops of LFNSB's Spatial Bias and blocks.
+func TestMatMulPRelu(t *testing.T) {
+	m, b := onnx.NewModel("t", 17)
+	x := b.Input("input", onnx.Float, onnx.P("batch"), onnx.D(3), onnx.D(2), onnx.D(2))
+	p := b.Op("PRelu", []string{x, b.Floats("a", []int64{3, 1, 1}, make([]float32, 3))})
+	r := b.Op("Reshape", []string{p, b.Ints("shape", []int64{3}, []int64{0, 3, 4})})
+	// [N,3,4] x [4,9] -> [N,3,9]: 3*4*9 = 108 MACs
+	mm := b.Op("MatMul", []string{r, b.Floats("up", []int64{4, 9}, make([]float32, 36))})
+	b.Output(mm, onnx.Float, onnx.P("batch"), onnx.D(3), onnx.D(9))
+	st, err := Count(m, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Shapes[mm]; len(got) != 3 || got[0] != 2 || got[1] != 3 || got[2] != 9 {
+		t.Fatalf("MatMul shape %v", got)
+	}
+	if st.MACs != 2*108 || st.FLOPs != 2*2*108+2*24 {
+		t.Fatalf("MACs %d FLOPs %d", st.MACs, st.FLOPs)
+	}
+}
