@@ -30,7 +30,8 @@ type Dataset struct {
 	Size    int       // side of every image
 	Images  [][]uint8 // Size*Size pixels each, row major
 	Labels  []int
-	Names   []string // file names (for reports)
+	Names   []string    // file names (for reports)
+	Soft    [][]float32 // per image class probabilities (FER+ vote distributions); nil for hard labels
 }
 
 // Len returns the number of images.

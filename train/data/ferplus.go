@@ -2,23 +2,28 @@ package data
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"strconv"
+	"path/filepath"
 	"strings"
+
+	"github.com/ferlive/ferlive/internal/ferplus"
 )
 
 // FERPlusEmotions are the eight emotion columns of FER+'s label.csv, in order.
-var FERPlusEmotions = []string{"neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"}
+var FERPlusEmotions = ferplus.Emotions
 
 // FERPlusToFER2013 maps FER+ emotion names to FER2013 class names.
-var FERPlusToFER2013 = map[string]string{
-	"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
-	"anger": "angry", "disgust": "disgust", "fear": "fear",
+var FERPlusToFER2013 = ferplus.ToFER2013
+
+// FERPlusFolders are the FER+ splits: train on FER2013Train, select on
+// FER2013Valid, report FER2013Test.
+func FERPlusFolders() (train, valid, test string) {
+	return "FER2013Train", "FER2013Valid", "FER2013Test"
 }
 
 // LoadFERPlus reads one FER+ folder (e.g. "FER2013Train": the FER2013
@@ -28,9 +33,26 @@ var FERPlusToFER2013 = map[string]string{
 // contempt for the 7 FER2013 classes) are dropped, as are ties. Class
 // names are mapped with FERPlusToFER2013 when classes are FER2013's.
 func LoadFERPlus(src, folder string, classes []string, size int) (*Dataset, error) {
+	return loadFERPlus(src, folder, classes, size, false)
+}
+
+// LoadFERPlusSoft is LoadFERPlus (same faces, same majority labels) that
+// also sets Soft: each face's vote distribution over classes (single votes
+// dropped as outliers, as in FER+'s reference code; emotions without a
+// class dropped; renormalised), the soft target of FER+'s "probability"
+// training mode.
+func LoadFERPlusSoft(src, folder string, classes []string, size int) (*Dataset, error) {
+	return loadFERPlus(src, folder, classes, size, true)
+}
+
+func loadFERPlus(src, folder string, classes []string, size int, soft bool) (*Dataset, error) {
 	csvData, err := readMember(src, folder, "label.csv")
 	if err != nil {
 		return nil, err
+	}
+	recs, err := ferplus.Parse(bytes.NewReader(csvData))
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", src, folder, err)
 	}
 	names, imgs, err := LoadFolderImages(src, folder, size)
 	if err != nil {
@@ -40,56 +62,98 @@ func LoadFERPlus(src, folder string, classes []string, size int) (*Dataset, erro
 	for i, n := range names {
 		byName[n] = i
 	}
-	index := map[string]int{}
-	for i, c := range classes {
-		index[c] = i
-	}
-	recs, err := csv.NewReader(strings.NewReader(string(csvData))).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s/label.csv: %w", src, folder, err)
-	}
+	cls := ferplus.ClassIndex(classes)
 	d := &Dataset{Classes: append([]string(nil), classes...), Size: size}
 	for _, r := range recs {
-		if len(r) < 12 {
+		e, ok := r.Majority()
+		if !ok || cls[e] < 0 {
 			continue
 		}
-		votes := make([]int, 10)
-		for k := range votes {
-			votes[k], _ = strconv.Atoi(strings.TrimSpace(r[2+k]))
-		}
-		best, tie := 0, false
-		for k := 1; k < 10; k++ {
-			if votes[k] > votes[best] {
-				best, tie = k, false
-			} else if votes[k] == votes[best] {
-				tie = true
-			}
-		}
-		if tie || best >= 8 || votes[best] == 0 {
-			continue
-		}
-		name := FERPlusEmotions[best]
-		if m, ok := FERPlusToFER2013[name]; ok {
-			if _, ok := index[m]; ok {
-				name = m
-			}
-		}
-		l, ok := index[name]
-		if !ok {
-			continue
-		}
-		i, ok := byName[strings.TrimSpace(r[0])]
+		i, ok := byName[r.Image]
 		if !ok {
 			continue
 		}
 		d.Images = append(d.Images, imgs[i])
-		d.Labels = append(d.Labels, l)
+		d.Labels = append(d.Labels, cls[e])
 		d.Names = append(d.Names, names[i])
+		if soft {
+			q := make([]float32, len(classes))
+			var sum float64
+			for k, p := range r.Distribution() {
+				if cls[k] >= 0 {
+					q[cls[k]] += float32(p)
+					sum += p
+				}
+			}
+			if sum == 0 {
+				q[cls[e]], sum = 1, 1
+			}
+			for k := range q {
+				q[k] /= float32(sum)
+			}
+			d.Soft = append(d.Soft, q)
+		}
 	}
 	if d.Len() == 0 {
 		return nil, fmt.Errorf("%s: no labelled images in %s", src, folder)
 	}
 	return d, nil
+}
+
+// IsFERPlus reports whether src is a FER+ dataset: a directory tree or
+// .tar.gz holding FER2013Train, FER2013Valid or FER2013Test folders.
+func IsFERPlus(src string) bool {
+	st, err := os.Stat(src)
+	if err != nil {
+		return false
+	}
+	tr, va, te := FERPlusFolders()
+	if st.IsDir() {
+		found := false
+		_ = walkDirs(src, func(p string) bool {
+			b := filepath.Base(p)
+			found = b == tr || b == va || b == te
+			return found
+		})
+		return found
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return false
+	}
+	r := tar.NewReader(gz)
+	for n := 0; n < 200; n++ { // the folders come first in the archive
+		h, err := r.Next()
+		if err != nil {
+			return false
+		}
+		for _, part := range strings.Split(path.Clean(h.Name), "/") {
+			if part == tr || part == va || part == te {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ResolveFERPlus accepts the FER+ dataset itself or a data folder holding
+// ferplus.tar.gz or ferplus/.
+func ResolveFERPlus(p string) string {
+	st, err := os.Stat(p)
+	if err != nil || !st.IsDir() || IsFERPlus(p) {
+		return p
+	}
+	for _, c := range []string{"ferplus", "ferplus.tar.gz"} {
+		if _, err := os.Stat(filepath.Join(p, c)); err == nil {
+			return filepath.Join(p, c)
+		}
+	}
+	return p
 }
 
 // readMember returns the file name inside the folder named folder.

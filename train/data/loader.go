@@ -7,11 +7,13 @@ import (
 )
 
 // Batch is one step's input: X holds len(Y) images of Size*Size floats
-// (N,1,Size,Size order), Y their labels. A dual-branch batch holds the
-// uniform half first and the reversed half second.
+// (N,1,Size,Size order), Y their labels, Q their class probabilities
+// (N*classes, only when the dataset has soft labels). A dual-branch batch
+// holds the uniform half first and the reversed half second.
 type Batch struct {
 	X    []float32
 	Y    []int64
+	Q    []float32
 	Size int
 	Step int
 }
@@ -101,6 +103,10 @@ func (l *Loader) make(epoch, step int, idx [][]int) Batch {
 	size := l.Data.Size
 	n := l.Batch * len(idx)
 	b := Batch{X: make([]float32, n*size*size), Y: make([]int64, n), Size: size, Step: step}
+	nc := len(l.Data.Classes)
+	if l.Data.Soft != nil {
+		b.Q = make([]float32, n*nc)
+	}
 	rng := rand.New(rand.NewSource(mix(l.Seed, int64(epoch), int64(step))))
 	k := 0
 	for _, ix := range idx {
@@ -108,6 +114,9 @@ func (l *Loader) make(epoch, step int, idx [][]int) Batch {
 			i := ix[step*l.Batch+j]
 			l.Aug.Apply(rng, l.Data.Images[i], size, b.X[k*size*size:(k+1)*size*size])
 			b.Y[k] = int64(l.Data.Labels[i])
+			if b.Q != nil {
+				copy(b.Q[k*nc:(k+1)*nc], l.Data.Soft[i])
+			}
 			k++
 		}
 	}
