@@ -21,8 +21,8 @@ func runEval(ctx context.Context, args []string) error {
 	)
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
 	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped default)")
-	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test) (required)")
-	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest)")
+	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test), or a FER+ folder holding label.csv (e.g. ferplus/data/FER2013Test: majority-vote labels) (required)")
+	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest); with a FER+ root, the FER+ folder to use (e.g. FER2013Test)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
 	fs.IntVar(&batch, "batch", 64, "images per ONNX Runtime call")
@@ -47,11 +47,23 @@ func runEval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer c.Close()
-	list, err := evaluate.List(data, split, c.Labels())
+	var list *evaluate.Listing
+	fer, isFER := evaluate.FERPlusFolder(data, split)
+	if isFER {
+		// FER+ layout (label.csv beside the images): majority-vote labels
+		list, err = evaluate.ListFERPlus(fer, c.Labels())
+		data, split = fer, ""
+	} else {
+		list, err = evaluate.List(data, split, c.Labels())
+	}
 	if err != nil {
 		return err
 	}
 	for _, s := range list.Skipped {
+		if isFER {
+			fmt.Fprintf(os.Stderr, "ferlive: skipping %s: no such label in %s %v\n", s, path, c.Labels())
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "ferlive: skipping class folder %q: no label of that name in %s %v\n", s, path, c.Labels())
 	}
 	bar := progress.New(os.Stderr, "eval", len(list.Samples))
