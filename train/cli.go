@@ -17,7 +17,7 @@ func TrainCommand(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
 	o.Flags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: ferlive train --arch rlrcnet --data DIR --epochs N [flags]\n\n%s", fs.FlagUsages())
+		fmt.Fprintf(os.Stderr, "usage: ferlive train --arch rlrcnet|lfnsb --data DIR --epochs N [flags]\n\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {

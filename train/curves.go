@@ -38,8 +38,15 @@ var (
 	red    = color.RGBA{214, 39, 40, 255}
 )
 
-// PlotCurves draws loss, accuracy and schedule curves of metrics to path.
+// PlotCurves draws loss, accuracy and schedule curves of metrics to path
+// (a FER2013 run: PublicTest and PrivateTest).
 func PlotCurves(path string, ms []EpochMetrics) error {
+	return PlotCurvesSplits(path, ms, "PublicTest", "PrivateTest")
+}
+
+// PlotCurvesSplits is PlotCurves with the names of the selection and test
+// splits (metrics.jsonl's public and private fields).
+func PlotCurvesSplits(path string, ms []EpochMetrics, val, test string) error {
 	col := func(f func(EpochMetrics) float64) []float64 {
 		v := make([]float64, len(ms))
 		for i, m := range ms {
@@ -50,12 +57,12 @@ func PlotCurves(path string, ms []EpochMetrics) error {
 	return plot.Curves(path, []plot.Panel{
 		{Title: "loss", YLabel: "cross-entropy", Series: []plot.Series{
 			{Name: "train (BBN mix)", Color: blue, Y: col(func(m EpochMetrics) float64 { return m.TrainLoss })},
-			{Name: "PublicTest", Color: orange, Y: col(func(m EpochMetrics) float64 { return m.PublicLoss })},
+			{Name: val, Color: orange, Y: col(func(m EpochMetrics) float64 { return m.PublicLoss })},
 		}},
 		{Title: "accuracy", YLabel: "accuracy", Series: []plot.Series{
 			{Name: "train", Color: blue, Y: col(func(m EpochMetrics) float64 { return m.TrainAcc })},
-			{Name: "PublicTest", Color: orange, Y: col(func(m EpochMetrics) float64 { return m.PublicAcc })},
-			{Name: "PrivateTest", Color: green, Y: col(func(m EpochMetrics) float64 { return m.PrivateAcc })},
+			{Name: val, Color: orange, Y: col(func(m EpochMetrics) float64 { return m.PublicAcc })},
+			{Name: test, Color: green, Y: col(func(m EpochMetrics) float64 { return m.PrivateAcc })},
 		}},
 		{Title: "schedule", YLabel: "value", Series: []plot.Series{
 			{Name: "lr / peak lr", Color: red, Y: col(func(m EpochMetrics) float64 { return m.LR / ms[0].peak() })},
@@ -72,10 +79,10 @@ func (m EpochMetrics) peak() float64 {
 }
 
 // plotRun redraws a run directory's curves.png from its metrics.jsonl.
-func plotRun(dir string) error {
+func plotRun(dir, val, test string) error {
 	ms, err := ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
 	if err != nil {
 		return err
 	}
-	return PlotCurves(filepath.Join(dir, "curves.png"), ms)
+	return PlotCurvesSplits(filepath.Join(dir, "curves.png"), ms, val, test)
 }

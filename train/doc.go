@@ -1,7 +1,8 @@
 // Package train is ferlive's embedded trainer: it trains RLR-CNet (and the
-// rows of the paper's ablation) on an image-folder dataset with libtorch,
+// rows of the paper's ablation) or LFNSB on FER2013 or FER+ with libtorch,
 // selects the best checkpoint on validation data, evaluates, plots and
-// exports to ONNX with the model contract. The libtorch parts build with
+// exports to ONNX with the model contract. The architectures meet the
+// trainer through the Net interface. The libtorch parts build with
 // the tag "torch"; the data pipeline (train/data), the FLOPs counter
 // (train/graphstat) and the plots (train/plot) do not need it.
 //
@@ -13,13 +14,21 @@
 //	ferlive export --checkpoint runs/NAME/best.pt --out M.onnx \
 //	    [--data ../shared/data/fer2013.tar.gz --card M.md --recalibrate-bn 30]
 //
+// LFNSB on FER+ (FER2013Train / FER2013Valid / FER2013Test, 8 classes with
+// contempt; --labels soft trains on the vote distributions; --size sets
+// the input side, --ch-weight and --ch-alpha the Cosine-Harmony loss):
+//
+//	ferlive train --arch lfnsb --data ../shared/data/ferplus.tar.gz --size 64 --budget 80m --out runs/NAME
+//	ferlive export --checkpoint runs/NAME/best.pt --out M.onnx --data ../shared/data/ferplus.tar.gz --card M.md
+//
 // A run directory holds state.json (options, model config, normalisation,
 // progress), last.pt (weights, batch-norm buffers and optimizer state,
-// every epoch and on SIGINT), best.pt (best PublicTest epoch), metrics.jsonl
-// (one JSON object per epoch), log.txt, curves.png and
-// confusion-public.png. --variant shufflenet|rm|clipk5|sa|full reruns the
-// paper's ablation rows (Table 3); --mask, --clip, --sa, --dual and --act
-// switch single components.
+// every epoch and on SIGINT), best.pt (best epoch on the selection split:
+// PublicTest, or FER+ Valid), metrics.jsonl (one JSON object per epoch;
+// public/private are the selection and test splits), log.txt, curves.png
+// and confusion-public.png (the selection split). --variant
+// shufflenet|rm|clipk5|sa|full reruns the paper's ablation rows (Table 3);
+// --mask, --clip, --sa, --dual and --act switch single components.
 //
 // The shared FER2013 copy's training split is degraded (faces reduced to
 // about 8x8 pixels of detail); the trainer logs the sharpness of each split

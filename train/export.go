@@ -16,7 +16,6 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/train/data"
-	"github.com/ferlive/ferlive/train/rlrcnet"
 	"github.com/ferlive/ferlive/train/torch"
 )
 
@@ -51,14 +50,14 @@ func ReadState(checkpoint string) (*State, error) {
 }
 
 // LoadModel builds the run's model and loads the checkpoint's weights.
-func LoadModel(checkpoint string) (*rlrcnet.Model, *State, error) {
+func LoadModel(checkpoint string) (Net, *State, error) {
 	st, err := ReadState(checkpoint)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := rlrcnet.New(st.Model, 0)
+	m, err := newNet(st, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("checkpoint %s: %w", checkpoint, err)
 	}
 	var ts []torch.Named
 	for _, v := range m.Vars() {
@@ -73,14 +72,14 @@ func LoadModel(checkpoint string) (*rlrcnet.Model, *State, error) {
 // Spec returns the model contract of a run's exported model.
 func (st *State) Spec(crop contract.Crop, accuracy string) contract.Spec {
 	return contract.Spec{
-		Labels: st.Labels, Channels: 1, Size: st.Model.Size,
+		Labels: st.Labels, Channels: 1, Size: st.size(),
 		Mean: []float32{st.Mean}, Std: []float32{st.Std},
-		Crop: crop, Arch: "rlrcnet", Dataset: "fer2013", Accuracy: accuracy,
+		Crop: crop, Arch: st.arch(), Dataset: st.dataset(), Accuracy: accuracy,
 	}
 }
 
 // Export writes the checkpoint as ONNX and returns the model written.
-func Export(o ExportOptions) (*onnx.Model, *rlrcnet.Model, *State, error) {
+func Export(o ExportOptions) (*onnx.Model, Net, *State, error) {
 	m, st, err := LoadModel(o.Checkpoint)
 	if err != nil {
 		return nil, nil, nil, err
@@ -90,7 +89,7 @@ func Export(o ExportOptions) (*onnx.Model, *rlrcnet.Model, *State, error) {
 		w = st.Options.InferWeight
 	}
 	if o.RecalBN > 0 {
-		train, err := LoadTrain(st.Options)
+		train, err := LoadTrain(st)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -120,11 +119,11 @@ func ExportCommand(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	fs.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint to export, e.g. runs/NAME/best.pt (its state.json must sit beside it) (required)")
 	fs.StringVar(&o.Out, "out", "", "ONNX file to write (required)")
-	fs.StringVar(&o.Accuracy, "accuracy", "", "test accuracy (fraction) for the ferlive.accuracy metadata; with --data the measured PrivateTest accuracy is used")
+	fs.StringVar(&o.Accuracy, "accuracy", "", "test accuracy (fraction) for the ferlive.accuracy metadata; with --data the measured test accuracy (PrivateTest, or FER+ Test) is used")
 	fs.Float64Var(&o.InferWeight, "infer-weight", -1, "weight of the conventional branch at inference (default: the run's --infer-weight, 0.5 as in BBN)")
 	fs.Float64Var(&o.CropScale, "crop-scale", 1.2, "face box scale of the contract's crop")
 	fs.Float64Var(&o.CropDY, "crop-dy", 0, "downward shift of the crop, fraction of its side")
-	fs.StringVar(&o.Data, "data", "", "FER2013 (directory or .tar.gz): evaluate the exported model on PublicTest and PrivateTest through ONNX Runtime")
+	fs.StringVar(&o.Data, "data", "", "the run's dataset (directory or .tar.gz): evaluate the exported model through ONNX Runtime on the selection and test splits (FER2013 PublicTest and PrivateTest, or FER+ FER2013Valid and FER2013Test)")
 	fs.StringVar(&o.Card, "card", "", "write a Markdown model card here (with --data); its confusion matrix and curves go beside it as PNG")
 	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one `make deps` installs)")
 	fs.IntVar(&o.Threads, "threads", 2, "libtorch and ONNX Runtime threads")
@@ -155,7 +154,7 @@ func ExportCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "exported %s (%d parameters, opset %d) to %s\n", o.Checkpoint, m.NumParams(), rlrcnet.Opset, o.Out)
+	fmt.Fprintf(os.Stderr, "exported %s (%d parameters, opset %d) to %s\n", o.Checkpoint, m.NumParams(), m.Opset(), o.Out)
 	if o.Data == "" {
 		return nil
 	}
@@ -163,8 +162,9 @@ func ExportCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "ONNX Runtime: PrivateTest %.2f%%, PublicTest %.2f%% (libtorch: %.2f%%, %.2f%%)\n",
-		100*rep.Private.Accuracy(), 100*rep.Public.Accuracy(), 100*rep.TorchPrivate, 100*rep.TorchPublic)
+	valName, testName := st.Splits()
+	fmt.Fprintf(os.Stderr, "ONNX Runtime: %s %.2f%%, %s %.2f%% (libtorch: %.2f%%, %.2f%%)\n",
+		testName, 100*rep.Private.Accuracy(), valName, 100*rep.Public.Accuracy(), 100*rep.TorchPrivate, 100*rep.TorchPublic)
 	if o.Accuracy == "" {
 		om.SetMeta(contract.KeyAccuracy, strconv.FormatFloat(rep.Private.Accuracy(), 'f', 4, 64))
 		if err := onnx.WriteFile(o.Out, om); err != nil {
@@ -181,16 +181,21 @@ func ExportCommand(ctx context.Context, args []string) error {
 }
 
 // LoadTrain loads a run's training split as the run did (restoring the
-// degraded faces when the run did).
-func LoadTrain(o Options) (*data.Dataset, error) {
+// degraded faces when the run did; FER+ with majority labels).
+func LoadTrain(st *State) (*data.Dataset, error) {
+	o := st.Options
+	if st.dataset() == "ferplus" {
+		tr, _, _ := data.FERPlusFolders()
+		return data.LoadFERPlus(data.ResolveFERPlus(o.Data), tr, st.Labels, st.size())
+	}
 	tr, _, _ := data.FER2013()
-	ds, err := data.Load(o.Data, contract.FER2013Labels, 48, tr)
+	ds, err := data.Load(o.Data, contract.FER2013Labels, st.size(), tr)
 	if err != nil {
 		return nil, err
 	}
 	d := ds[0]
 	if o.RestoreFrom != "" {
-		_, clean, err := data.LoadFolderImages(o.RestoreFrom, "FER2013Train", 48)
+		_, clean, err := data.LoadFolderImages(o.RestoreFrom, "FER2013Train", st.size())
 		if err != nil {
 			return nil, err
 		}

@@ -48,13 +48,23 @@ type Options struct {
 	Budget      Duration `json:"budget"`
 	RestoreFrom string   `json:"restore_from,omitempty"`
 	RestoreMin  float64  `json:"restore_min_corr,omitempty"`
+	Dataset     string   `json:"dataset,omitempty"`   // fer2013 or ferplus (auto is resolved before the run starts; empty in older runs: fer2013)
+	LabelMode   string   `json:"labels,omitempty"`    // FER+ targets: majority or soft (empty: majority)
+	Size        int      `json:"size,omitempty"`      // input side (0: the architecture's default)
+	CHWeight    float64  `json:"ch_weight,omitempty"` // LFNSB: weight of the Cosine-Harmony loss
+	CHAlpha     float64  `json:"ch_alpha,omitempty"`  // LFNSB: Cosine-Harmony's alpha
 }
 
 // Flags registers the options on fs with their defaults.
 func (o *Options) Flags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Arch, "arch", "rlrcnet", "model architecture (rlrcnet)")
+	fs.StringVar(&o.Arch, "arch", "rlrcnet", "model architecture: rlrcnet or lfnsb")
 	fs.StringVar(&o.Variant, "variant", "full", "ablation row of the paper's Table 3: shufflenet, rm, clipk5, sa, full")
-	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,test}/<class>/*), or a folder holding fer2013.tar.gz")
+	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,test}/<class>/*), or a folder holding fer2013.tar.gz; or FER+ (ferplus.tar.gz or its folder)")
+	fs.StringVar(&o.Dataset, "dataset", "auto", "fer2013 (train on Training, select on PublicTest, report PrivateTest; 7 classes), ferplus (train on FER2013Train, select on FER2013Valid, report FER2013Test; 8 classes with contempt), or auto (ferplus when --data is in the FER+ layout)")
+	fs.StringVar(&o.LabelMode, "labels", "majority", "FER+ training targets: majority (the vote winner; ties and unknown/not-a-face majorities dropped) or soft (the same faces, each with its vote distribution as the target); selection and test always use majority labels")
+	fs.IntVar(&o.Size, "size", 0, "input side in pixels (0: the architecture's default: rlrcnet 48, lfnsb "+fmt.Sprint(DefaultLFNSBSize)+"); lfnsb takes 48 to 112 (112 as in the paper), rlrcnet only 48")
+	fs.Float64Var(&o.CHWeight, "ch-weight", 0.1, "lfnsb: weight of the Cosine-Harmony loss added to the cross-entropy (0: cross-entropy only)")
+	fs.Float64Var(&o.CHAlpha, "ch-alpha", 0.1, "lfnsb: Cosine-Harmony's alpha, the weight of intra/variance against inter")
 	fs.StringVar(&o.Out, "out", "runs/rlrcnet", "run directory (checkpoints, metrics, plots, log)")
 	fs.IntVar(&o.Epochs, "epochs", 30, "training epochs (one epoch = the training set once through the uniform branch)")
 	fs.IntVar(&o.Batch, "batch", 64, "images per branch and step (the dual model sees 2x this per step)")
@@ -99,8 +109,30 @@ func DefaultOptions() Options {
 
 // Validate checks the options.
 func (o *Options) Validate() error {
-	if o.Arch != "rlrcnet" {
-		return fmt.Errorf("--arch %q: only rlrcnet is available", o.Arch)
+	switch o.Arch {
+	case "rlrcnet":
+		if o.Size != 0 && o.Size != 48 {
+			return fmt.Errorf("--size %d: rlrcnet takes 48x48 faces", o.Size)
+		}
+	case "lfnsb":
+		if o.Size != 0 && (o.Size < 48 || o.Size > 224) {
+			return fmt.Errorf("--size %d: lfnsb takes 48 to 224 (its 16x down-sampling must leave a 3x3 map)", o.Size)
+		}
+		if o.CHWeight < 0 || o.CHAlpha < 0 || o.CHAlpha > 1 {
+			return fmt.Errorf("--ch-weight %g, --ch-alpha %g: want a weight >= 0 and alpha in [0, 1]", o.CHWeight, o.CHAlpha)
+		}
+	default:
+		return fmt.Errorf("--arch %q: want rlrcnet or lfnsb", o.Arch)
+	}
+	switch o.Dataset {
+	case "auto", "fer2013", "ferplus", "":
+	default:
+		return fmt.Errorf("--dataset %q: want fer2013, ferplus or auto", o.Dataset)
+	}
+	switch o.LabelMode {
+	case "majority", "soft", "":
+	default:
+		return fmt.Errorf("--labels %q: want majority or soft", o.LabelMode)
 	}
 	if o.Data == "" {
 		return fmt.Errorf("--data is required")

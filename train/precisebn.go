@@ -7,7 +7,6 @@ import (
 	"math/rand"
 
 	"github.com/ferlive/ferlive/train/data"
-	"github.com/ferlive/ferlive/train/rlrcnet"
 	"github.com/ferlive/ferlive/train/torch"
 )
 
@@ -18,7 +17,7 @@ import (
 // average that lags the weights and, in the dual model, the re-balancing
 // branch only ever saw reversed-sampler batches; the re-estimate matches
 // what inference sees. Only training images are used.
-func RecalibrateBN(m *rlrcnet.Model, d *data.Dataset, mean, std float32, batches, batch int, seed int64) error {
+func RecalibrateBN(m Net, d *data.Dataset, mean, std float32, batches, batch int, seed int64) error {
 	if batches <= 0 {
 		return nil
 	}
@@ -33,21 +32,21 @@ func RecalibrateBN(m *rlrcnet.Model, d *data.Dataset, mean, std float32, batches
 		sub.Images = append(sub.Images, d.Images[i])
 		sub.Labels = append(sub.Labels, d.Labels[i])
 	}
-	bns := m.ConvBNs()
+	bns := m.BNMomenta()
 	saved := make([]float64, len(bns))
 	for i, c := range bns {
-		saved[i] = c.Momentum
+		saved[i] = *c
 	}
 	defer func() {
 		for i, c := range bns {
-			c.Momentum = saved[i]
+			*c = saved[i]
 		}
 	}()
 	err := torch.NoGrad(func() (err error) {
 		defer torch.Recover(&err)
 		for k, b := range data.EvalBatches(sub, batch, mean, std) {
 			for _, c := range bns {
-				c.Momentum = 1 / float64(k+1) // cumulative average
+				*c = 1 / float64(k+1) // cumulative average
 			}
 			s := torch.NewScope()
 			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)

@@ -17,6 +17,7 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/metrics"
 	"github.com/ferlive/ferlive/train/data"
+	"github.com/ferlive/ferlive/train/lfnsb"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/rlrcnet"
 	"github.com/ferlive/ferlive/train/torch"
@@ -26,7 +27,8 @@ import (
 // to resume it and to export it.
 type State struct {
 	Options   Options         `json:"options"`
-	Model     rlrcnet.Config  `json:"model"`
+	Model     rlrcnet.Config  `json:"model"`           // RLR-CNet runs
+	LFNSB     *lfnsb.Config   `json:"lfnsb,omitempty"` // LFNSB runs
 	Mask      bool            `json:"mask"`
 	Mean      float32         `json:"mean"`
 	Std       float32         `json:"std"`
@@ -34,7 +36,7 @@ type State struct {
 	Epoch     int             `json:"epoch"` // epochs completed
 	Step      int             `json:"step"`  // steps done in the current epoch (interrupted runs)
 	BestEpoch int             `json:"best_epoch"`
-	BestAcc   float64         `json:"best_public_acc"`
+	BestAcc   float64         `json:"best_public_acc"` // on the selection split (PublicTest, or FER+ Valid)
 	Params    int64           `json:"params"`
 	Elapsed   float64         `json:"elapsed_s"` // training time so far
 	Best      *EpochMetrics   `json:"best,omitempty"`
@@ -42,11 +44,51 @@ type State struct {
 	Extra     json.RawMessage `json:"extra,omitempty"`
 }
 
+// arch is the run's architecture (older runs did not record one: rlrcnet).
+func (st *State) arch() string {
+	if st.Options.Arch == "" {
+		return "rlrcnet"
+	}
+	return st.Options.Arch
+}
+
+// dataset is the run's dataset: fer2013 or ferplus.
+func (st *State) dataset() string {
+	if st.Options.Dataset == "ferplus" {
+		return "ferplus"
+	}
+	return "fer2013"
+}
+
+// size is the model's input side.
+func (st *State) size() int {
+	if st.LFNSB != nil {
+		return st.LFNSB.Size
+	}
+	return st.Model.Size
+}
+
+// Splits names the run's selection and test splits: PublicTest and
+// PrivateTest for FER2013, Valid and Test for FER+ (FER2013Valid and
+// FER2013Test).
+func (st *State) Splits() (val, test string) { return splitNames(st.dataset()) }
+
+func splitNames(dataset string) (val, test string) {
+	if dataset == "ferplus" {
+		return "Valid", "Test"
+	}
+	return "PublicTest", "PrivateTest"
+}
+
+// DefaultLFNSBSize is LFNSB's default input side on this trainer (the
+// paper uses 112; see --size).
+const DefaultLFNSBSize = 64
+
 // Trainer holds a run in progress.
 type Trainer struct {
 	opt   Options
 	st    State
-	model *rlrcnet.Model
+	model Net
 	optim *torch.Optimizer
 	train *data.Dataset
 	pub   *data.Dataset
@@ -108,18 +150,76 @@ func (t *Trainer) setup() error {
 			return fmt.Errorf("%s already holds a run: pass --resume to continue it or choose another --out", o.Out)
 		}
 	}
-	labels := contract.FER2013Labels
-	start := time.Now()
-	trainSel, pubSel, privSel := data.FER2013()
-	ds, err := data.Load(o.Data, labels, 48, trainSel, pubSel, privSel)
-	if err != nil {
-		return err
+	if !o.Resume {
+		if o.Dataset == "auto" || o.Dataset == "" {
+			o.Dataset = "fer2013"
+			if data.IsFERPlus(o.Data) {
+				o.Dataset = "ferplus"
+			}
+		}
+		if o.Arch != "lfnsb" {
+			o.CHWeight, o.CHAlpha = 0, 0
+		}
+		if o.LabelMode == "soft" && o.Dataset != "ferplus" {
+			return fmt.Errorf("--labels soft needs FER+ vote counts (--dataset ferplus)")
+		}
+		if o.Dataset == "ferplus" && o.RestoreFrom != "" {
+			return fmt.Errorf("--restore-from repairs the FER2013 training split; FER+ faces are intact")
+		}
+		if o.LabelMode == "" {
+			o.LabelMode = "majority"
+		}
+		if o.Size == 0 {
+			o.Size = 48
+			if o.Arch == "lfnsb" {
+				o.Size = DefaultLFNSBSize
+			}
+		}
+		t.opt = o
 	}
-	t.train, t.pub, t.priv = ds[0], ds[1], ds[2]
-	t.logf("sharpness (mean |dx|, grey levels): train %.2f, PublicTest %.2f, PrivateTest %.2f", t.train.Sharpness(), t.pub.Sharpness(), t.priv.Sharpness())
+	st := State{Options: o, Model: t.st.Model, LFNSB: t.st.LFNSB}
+	size := o.Size
+	if o.Resume {
+		size = t.st.size()
+	}
+	if size == 0 {
+		size = 48
+	}
+	labels := contract.FER2013Labels
+	if st.dataset() == "ferplus" {
+		labels = contract.FERPlusLabels
+	}
+	valName, testName := st.Splits()
+	start := time.Now()
+	if st.dataset() == "ferplus" {
+		src := data.ResolveFERPlus(o.Data)
+		tr, va, te := data.FERPlusFolders()
+		load := data.LoadFERPlus
+		if o.LabelMode == "soft" {
+			load = data.LoadFERPlusSoft
+		}
+		var err error
+		if t.train, err = load(src, tr, labels, size); err != nil {
+			return err
+		}
+		if t.pub, err = data.LoadFERPlus(src, va, labels, size); err != nil {
+			return err
+		}
+		if t.priv, err = data.LoadFERPlus(src, te, labels, size); err != nil {
+			return err
+		}
+	} else {
+		trainSel, pubSel, privSel := data.FER2013()
+		ds, err := data.Load(o.Data, labels, size, trainSel, pubSel, privSel)
+		if err != nil {
+			return err
+		}
+		t.train, t.pub, t.priv = ds[0], ds[1], ds[2]
+	}
+	t.logf("sharpness (mean |dx|, grey levels): train %.2f, %s %.2f, %s %.2f", t.train.Sharpness(), valName, t.pub.Sharpness(), testName, t.priv.Sharpness())
 	if o.RestoreFrom != "" {
 		rs := time.Now()
-		_, clean, err := data.LoadFolderImages(o.RestoreFrom, "FER2013Train", 48)
+		_, clean, err := data.LoadFolderImages(o.RestoreFrom, "FER2013Train", size)
 		if err != nil {
 			return fmt.Errorf("--restore-from: %w", err)
 		}
@@ -131,27 +231,34 @@ func (t *Trainer) setup() error {
 	if o.Limit > 0 {
 		t.train, t.pub, t.priv = limit(t.train, o.Limit, o.Seed), limit(t.pub, o.Limit, o.Seed), limit(t.priv, o.Limit, o.Seed)
 	}
-	t.logf("data %s: train %d, PublicTest %d, PrivateTest %d images (%.1fs); train classes %v",
-		o.Data, t.train.Len(), t.pub.Len(), t.priv.Len(), time.Since(start).Seconds(), t.train.Counts())
+	t.logf("data %s (%s, %s labels): train %d, %s %d, %s %d images at %dx%d (%.1fs); train classes %v",
+		o.Data, st.dataset(), o.LabelMode, t.train.Len(), valName, t.pub.Len(), testName, t.priv.Len(), size, size, time.Since(start).Seconds(), t.train.Counts())
 	if !o.Resume {
-		cfg, mask, err := rlrcnet.Variant(o.Variant, len(labels), 48)
-		if err != nil {
-			return err
-		}
-		cfg.Clip = override(o.Clip, cfg.Clip)
-		if o.Clip == "on" {
-			cfg.Kernel = 5
-		}
-		cfg.SA = override(o.SA, cfg.SA)
-		cfg.Dual = override(o.Dual, cfg.Dual)
-		if o.Act != "auto" {
-			cfg.Act = o.Act
-		}
 		mean, std := t.train.MeanStd()
-		t.st = State{Options: o, Model: cfg, Mask: override(o.Mask, mask), Mean: mean, Std: std,
-			Labels: labels, BestEpoch: -1, Started: time.Now().UTC()}
+		t.st = State{Options: o, Mean: mean, Std: std, Labels: labels, BestEpoch: -1, Started: time.Now().UTC()}
+		switch o.Arch {
+		case "lfnsb":
+			c := lfnsb.Default(size, len(labels))
+			t.st.LFNSB = &c
+			t.st.Mask = o.Mask == "on"
+		default:
+			cfg, mask, err := rlrcnet.Variant(o.Variant, len(labels), size)
+			if err != nil {
+				return err
+			}
+			cfg.Clip = override(o.Clip, cfg.Clip)
+			if o.Clip == "on" {
+				cfg.Kernel = 5
+			}
+			cfg.SA = override(o.SA, cfg.SA)
+			cfg.Dual = override(o.Dual, cfg.Dual)
+			if o.Act != "auto" {
+				cfg.Act = o.Act
+			}
+			t.st.Model, t.st.Mask = cfg, override(o.Mask, mask)
+		}
 	}
-	m, err := rlrcnet.New(t.st.Model, o.Seed)
+	m, err := newNet(&t.st, o.Seed)
 	if err != nil {
 		return err
 	}
@@ -180,7 +287,12 @@ func (t *Trainer) setup() error {
 		if err := t.loadCheckpoint(filepath.Join(o.Out, "last.pt"), true); err != nil {
 			return err
 		}
-		t.logf("resumed %s at epoch %d step %d (best PublicTest %.2f%% at epoch %d)", o.Out, t.st.Epoch+1, t.st.Step, 100*t.st.BestAcc, t.st.BestEpoch)
+		t.logf("resumed %s at epoch %d step %d (best %s %.2f%% at epoch %d)", o.Out, t.st.Epoch+1, t.st.Step, valName, 100*t.st.BestAcc, t.st.BestEpoch)
+	}
+	if t.st.LFNSB != nil {
+		t.logf("model lfnsb: %s; mask=%v, %d parameters; Cosine-Harmony weight %g alpha %g; mean %.4f std %.4f; %d torch threads",
+			t.st.LFNSB, t.st.Mask, t.st.Params, o.CHWeight, o.CHAlpha, t.st.Mean, t.st.Std, torch.NumThreads())
+		return nil
 	}
 	t.logf("model %s variant %s: %+v mask=%v, %d parameters; mean %.4f std %.4f; %d torch threads",
 		o.Arch, o.Variant, t.st.Model, t.st.Mask, t.st.Params, t.st.Mean, t.st.Std, torch.NumThreads())
@@ -199,6 +311,9 @@ func limit(d *data.Dataset, n int, seed int64) *data.Dataset {
 		out.Images = append(out.Images, d.Images[j])
 		out.Labels = append(out.Labels, d.Labels[j])
 		out.Names = append(out.Names, d.Names[j])
+		if d.Soft != nil {
+			out.Soft = append(out.Soft, d.Soft[j])
+		}
 	}
 	return out
 }
@@ -336,17 +451,12 @@ func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss float64, correct i
 	size := int64(b.Size)
 	x := torch.MustFromFloat32(b.X, []int64{n, 1, size, size}, false).In(s)
 	y := torch.MustFromInt64(b.Y, []int64{n}).In(s)
-	z := t.model.TrainLogits(x, alpha)
-	var l *torch.Tensor
-	if t.st.Model.Dual {
-		h := n / 2
-		yc := y.MustNarrow(0, 0, h)
-		yr := y.MustNarrow(0, h, h)
-		l = z.MustCrossEntropy(yc, t.opt.Smoothing).MustMulScalar(alpha).
-			MustAdd(z.MustCrossEntropy(yr, t.opt.Smoothing).MustMulScalar(1 - alpha))
-	} else {
-		l = z.MustCrossEntropy(y, t.opt.Smoothing)
+	k := len(t.st.Labels)
+	tg := Targets{Y: y, Labels: b.Y, Classes: k, Alpha: alpha, Smoothing: t.opt.Smoothing, Scope: s}
+	if b.Q != nil {
+		tg.Q = torch.MustFromFloat32(b.Q, []int64{n, int64(k)}, false).In(s)
 	}
+	l, z := t.model.Loss(x, tg)
 	if err := t.optim.ZeroGrad(); err != nil {
 		return 0, 0, err
 	}
@@ -380,6 +490,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 	ld := t.loader()
 	steps := t.steps()
 	metricsPath := filepath.Join(o.Out, "metrics.jsonl")
+	valName, testName := t.st.Splits()
 	bar := newProgress(os.Stderr, o.Quiet)
 	imgsPerStep := o.Batch * len(ld.Samplers)
 	for epoch := t.st.Epoch; epoch < o.Epochs; epoch++ {
@@ -388,6 +499,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 		}
 		alpha := t.alpha(epoch)
 		start := time.Now()
+		cpu0 := cpuSeconds()
 		elapsed0 := t.st.Elapsed
 		var alphaSum float64
 		from := t.st.Step
@@ -449,6 +561,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 			return ctx.Err()
 		}
 		epochSec := time.Since(start).Seconds()
+		cpuSec := cpuSeconds() - cpu0
 		ev := time.Now()
 		pub, err := t.evaluate(t.pub)
 		if err != nil {
@@ -461,7 +574,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 		m := EpochMetrics{Epoch: epoch + 1, LR: t.lr(float64(epoch + 1)), PeakLR: o.LR, Alpha: alphaSum / math.Max(1, float64(done)),
 			TrainLoss: sumLoss / math.Max(1, float64(done)), TrainAcc: float64(correct) / math.Max(1, float64(seen)),
 			PublicAcc: pub.Acc(o.InferWeight), PrivateAcc: priv.Acc(o.InferWeight), PublicLoss: pub.Loss(o.InferWeight),
-			EpochSec: epochSec, ImgPerSec: float64(done*imgsPerStep) / epochSec, Time: time.Now().UTC()}
+			EpochSec: epochSec, CPUSec: cpuSec, ImgPerSec: float64(done*imgsPerStep) / epochSec, Time: time.Now().UTC()}
 		if t.st.Model.Dual {
 			m.WeightSweep = map[string]float64{}
 			for _, w := range sweepWeights {
@@ -480,7 +593,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 				return err
 			}
 			conf := &metrics.Confusion{Labels: t.st.Labels, M: pub.Confusion(o.InferWeight)}
-			if err := conf.WritePNG(filepath.Join(o.Out, "confusion-public.png"), fmt.Sprintf("PublicTest, epoch %d", epoch+1)); err != nil {
+			if err := conf.WritePNG(filepath.Join(o.Out, "confusion-public.png"), fmt.Sprintf("%s, epoch %d", valName, epoch+1)); err != nil {
 				t.logf("confusion plot: %v", err)
 			}
 		}
@@ -490,14 +603,14 @@ func (t *Trainer) loop(ctx context.Context) error {
 		if err := appendJSONL(metricsPath, m); err != nil {
 			return err
 		}
-		t.logf("epoch %d/%d: loss %.4f train %.2f%% | PublicTest %.2f%% PrivateTest %.2f%% (w=%.2f) | lr %.4f a %.3f | %.0fs (+%.0fs eval) %.0f img/s | best PublicTest %.2f%% @%d",
-			epoch+1, o.Epochs, m.TrainLoss, 100*m.TrainAcc, 100*m.PublicAcc, 100*m.PrivateAcc, o.InferWeight, m.LR, alpha,
-			epochSec, time.Since(ev).Seconds(), m.ImgPerSec, 100*t.st.BestAcc, t.st.BestEpoch)
+		t.logf("epoch %d/%d: loss %.4f train %.2f%% | %s %.2f%% %s %.2f%% (w=%.2f) | lr %.4f a %.3f | %.0fs (+%.0fs eval) %.0f img/s (%.0f img per CPU-second) | best %s %.2f%% @%d",
+			epoch+1, o.Epochs, m.TrainLoss, 100*m.TrainAcc, valName, 100*m.PublicAcc, testName, 100*m.PrivateAcc, o.InferWeight, m.LR, alpha,
+			epochSec, time.Since(ev).Seconds(), m.ImgPerSec, float64(done*imgsPerStep)/math.Max(cpuSec, 1e-9), valName, 100*t.st.BestAcc, t.st.BestEpoch)
 		if err := t.afterEpoch(); err != nil {
 			t.logf("plots: %v", err)
 		}
 	}
-	t.logf("done: %d epochs, %.1f min of training; best PublicTest %.2f%% at epoch %d (best.pt)", t.st.Epoch, t.st.Elapsed/60, 100*t.st.BestAcc, t.st.BestEpoch)
+	t.logf("done: %d epochs, %.1f min of training; best %s %.2f%% at epoch %d (best.pt)", t.st.Epoch, t.st.Elapsed/60, valName, 100*t.st.BestAcc, t.st.BestEpoch)
 	return nil
 }
 
@@ -597,14 +710,18 @@ func (t *Trainer) evaluate(d *data.Dataset) (*Outputs, error) {
 }
 
 // Evaluate runs m on d in inference mode and returns every branch's logits.
-func Evaluate(m *rlrcnet.Model, d *data.Dataset, mean, std float32, batch int) (*Outputs, error) {
-	res := &Outputs{Branch: make([][][]float32, len(m.Branches)), Labels: d.Labels, Classes: len(d.Classes)}
+func Evaluate(m Net, d *data.Dataset, mean, std float32, batch int) (*Outputs, error) {
+	res := &Outputs{Labels: d.Labels, Classes: len(d.Classes)}
 	err := torch.NoGrad(func() (err error) {
 		defer torch.Recover(&err)
 		for _, b := range data.EvalBatches(d, batch, mean, std) {
 			s := torch.NewScope()
 			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
-			for i, l := range m.BranchLogits(x) {
+			ls := m.BranchLogits(x)
+			if res.Branch == nil {
+				res.Branch = make([][][]float32, len(ls))
+			}
+			for i, l := range ls {
 				v := nn.Values(l)
 				for j := 0; j < b.N(); j++ {
 					res.Branch[i] = append(res.Branch[i], v[j*res.Classes:(j+1)*res.Classes])
@@ -622,5 +739,6 @@ func Evaluate(m *rlrcnet.Model, d *data.Dataset, mean, std float32, batch int) (
 
 // afterEpoch is where per-epoch plots are drawn.
 func (t *Trainer) afterEpoch() error {
-	return errors.Join(plotRun(t.opt.Out))
+	val, test := t.st.Splits()
+	return errors.Join(plotRun(t.opt.Out, val, test))
 }

@@ -7,7 +7,7 @@ import "github.com/ferlive/ferlive/train"
 // trainerCommands are the libtorch trainer's subcommands.
 func trainerCommands() []command {
 	return []command{
-		{"train", "train a model (RLR-CNet) on an image-folder dataset with libtorch", train.TrainCommand},
+		{"train", "train a model (RLR-CNet or LFNSB) on FER2013 or FER+ with libtorch", train.TrainCommand},
 		{"export", "export a training checkpoint to ONNX with the model contract (and write its model card)", train.ExportCommand},
 	}
 }
