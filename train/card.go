@@ -349,13 +349,17 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("; the last epoch was cut short when the time budget ran out")
 	}
 	p(".\n")
-	p("- Time per epoch: %.1f min on average (%.1f to %.1f), plus about %s of evaluation; total training time %.1f min", full.mean/60, full.min/60, full.max/60, "0.5 min", st.Elapsed/60)
+	p("- Time per epoch: %.1f min on average (%.1f to %.1f), plus the evaluation of both held-out splits after each epoch; total training time %.1f min", full.mean/60, full.min/60, full.max/60, st.Elapsed/60)
 	if len(r.Metrics) > 0 {
 		p(", wall clock %s from start to last epoch", r.Metrics[len(r.Metrics)-1].Time.Sub(st.Started).Round(time.Minute))
 	}
 	p(".\n")
 	p("- Hardware: %d x %s, CPU only, libtorch 1.13.1 (Debian) on %d threads; the machine was shared with other jobs during training, so epoch times vary.\n", runtime.NumCPU(), cpuModel(), st.Options.Threads)
-	p("- Optimiser: %s, peak lr %g, Nesterov momentum %g, weight decay %g on conv/linear weights, label smoothing %g, batch %d per branch", st.Options.Optimizer, st.Options.LR, st.Options.Momentum, st.Options.WeightDecay, st.Options.Smoothing, st.Options.Batch)
+	opt := fmt.Sprintf("SGD, Nesterov momentum %g, weight decay %g (L2) on conv/linear weights", st.Options.Momentum, st.Options.WeightDecay)
+	if st.Options.Optimizer == "adamw" {
+		opt = fmt.Sprintf("AdamW (betas 0.9/0.999), decoupled weight decay %g on conv/linear weights", st.Options.WeightDecay)
+	}
+	p("- Optimiser: %s, peak lr %g, label smoothing %g, batch %d per branch", opt, st.Options.LR, st.Options.Smoothing, st.Options.Batch)
 	if st.Model.Dual {
 		p(" (%d per step: a uniform and a reversed batch)", 2*st.Options.Batch)
 	}

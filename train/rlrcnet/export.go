@@ -28,7 +28,8 @@ func onnxAxis1() *onnx.Attribute { return onnx.AInt("axis", 1) }
 // the graph, batch norm folded into the convolutions. With two branches
 // both see the same image and their logits are mixed with weight w for the
 // conventional branch (w*W1 f1 + (1-w)*W2 f2; BBN infers with w = 0.5); the
-// weights are folded into the two Gemm layers. spec supplies the metadata.
+// weights are folded into the two Gemm layers, and a branch of weight 0
+// (w = 0 or 1) is left out of the graph. spec supplies the metadata.
 func (m *Model) Export(w float64, spec contract.Spec) (model *onnx.Model, err error) {
 	defer torch.Recover(&err)
 	if len(m.Branches) == 1 {
@@ -50,6 +51,9 @@ func (m *Model) Export(w float64, spec contract.Spec) (model *onnx.Model, err er
 		scale := float32(w)
 		if i == 1 {
 			scale = float32(1 - w)
+		}
+		if scale == 0 && len(m.Branches) > 1 {
+			continue // a branch weighted 0 adds nothing: leave it out of the graph
 		}
 		h := br.Stage4.Export(e, f)
 		if br.Conv5 != nil {
