@@ -18,7 +18,7 @@
 // contempt; --labels soft trains on the vote distributions; --size sets
 // the input side, --ch-weight and --ch-alpha the Cosine-Harmony loss):
 //
-//	ferlive train --arch lfnsb --data ../shared/data/ferplus.tar.gz --size 64 --budget 80m --out runs/NAME
+//	ferlive train --arch lfnsb --data ../shared/data/ferplus.tar.gz --size 48 --budget 80m --out runs/NAME
 //	ferlive export --checkpoint runs/NAME/best.pt --out M.onnx --data ../shared/data/ferplus.tar.gz --card M.md
 //
 // A run directory holds state.json (options, model config, normalisation,

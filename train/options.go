@@ -62,7 +62,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,test}/<class>/*), or a folder holding fer2013.tar.gz; or FER+ (ferplus.tar.gz or its folder)")
 	fs.StringVar(&o.Dataset, "dataset", "auto", "fer2013 (train on Training, select on PublicTest, report PrivateTest; 7 classes), ferplus (train on FER2013Train, select on FER2013Valid, report FER2013Test; 8 classes with contempt), or auto (ferplus when --data is in the FER+ layout)")
 	fs.StringVar(&o.LabelMode, "labels", "majority", "FER+ training targets: majority (the vote winner; ties and unknown/not-a-face majorities dropped) or soft (the same faces, each with its vote distribution as the target); selection and test always use majority labels")
-	fs.IntVar(&o.Size, "size", 0, "input side in pixels (0: the architecture's default: rlrcnet 48, lfnsb "+fmt.Sprint(DefaultLFNSBSize)+"); lfnsb takes 48 to 112 (112 as in the paper), rlrcnet only 48")
+	fs.IntVar(&o.Size, "size", 0, "input side in pixels (0: the architecture's default: rlrcnet 48, lfnsb "+fmt.Sprint(DefaultLFNSBSize)+"); lfnsb takes 48 to 224 (the paper uses 112), rlrcnet only 48")
 	fs.Float64Var(&o.CHWeight, "ch-weight", 0.1, "lfnsb: weight of the Cosine-Harmony loss added to the cross-entropy (0: cross-entropy only)")
 	fs.Float64Var(&o.CHAlpha, "ch-alpha", 0.1, "lfnsb: Cosine-Harmony's alpha, the weight of intra/variance against inter")
 	fs.StringVar(&o.Out, "out", "runs/rlrcnet", "run directory (checkpoints, metrics, plots, log)")
