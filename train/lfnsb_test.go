@@ -119,6 +119,7 @@ func TestSmokeLFNSBLossFalls(t *testing.T) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	torch.SetNumThreads(o.Threads)
 	tr := &Trainer{opt: o, log: testLog{t}}
 	if err := tr.setup(); err != nil {
 		t.Fatal(err)
