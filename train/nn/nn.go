@@ -19,6 +19,16 @@ type Var struct {
 	Buffer bool // not trained (batch-norm running statistics)
 }
 
+// Opset is the ONNX opset of the models ferlive exports.
+const Opset = 17
+
+// InputName and OutputName name an exported model's input [batch,1,S,S]
+// and its output [batch,classes] of class probabilities.
+const (
+	InputName  = "input"
+	OutputName = "probs"
+)
+
 // Exporter writes layers into an ONNX graph. Layers panic on error; the
 // caller recovers with torch.Recover.
 type Exporter struct {

@@ -12,13 +12,13 @@ import (
 	"github.com/ferlive/ferlive/train/torch"
 )
 
-// Opset is the ONNX opset of exported models.
-const Opset = 17
+// Opset is the ONNX opset of exported models (nn.Opset).
+const Opset = nn.Opset
 
-// Export names of the graph's input and output.
+// Export names of the graph's input and output (nn.InputName, nn.OutputName).
 const (
-	InputName  = "input"
-	OutputName = "probs"
+	InputName  = nn.InputName
+	OutputName = nn.OutputName
 )
 
 func onnxAxis1() *onnx.Attribute { return onnx.AInt("axis", 1) }
