@@ -91,17 +91,10 @@ func ferPlusData(t *testing.T, n int, shared bool) string {
 }
 
 func lfnsbOptions(t *testing.T, src string) Options {
-	o := DefaultOptions()
+	o := tinyRunOptions(t, src)
 	o.Arch = "lfnsb"
-	o.Data = src
-	o.Out = filepath.Join(t.TempDir(), "run")
 	o.Size = 48
-	o.Batch = 32
-	o.Limit = 320
 	o.LR = 0.05
-	o.Warmup = 0
-	o.Threads = 2
-	o.Quiet = true
 	return o
 }
 

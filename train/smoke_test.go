@@ -12,17 +12,24 @@ import (
 	"github.com/ferlive/ferlive/train/data"
 )
 
-func smokeOptions(t *testing.T, variant string) Options {
+// tinyRunOptions are the options of a short test run on data: 320 images,
+// batch 32, no warm-up, 2 threads, a fresh run directory, no progress bar.
+func tinyRunOptions(t *testing.T, data string) Options {
 	o := DefaultOptions()
-	o.Data = testenv.Data(t)
-	o.Variant = variant
+	o.Data = data
 	o.Out = filepath.Join(t.TempDir(), "run")
 	o.Batch = 32
 	o.Limit = 320
-	o.LR = 0.01
 	o.Warmup = 0
 	o.Threads = 2
 	o.Quiet = true
+	return o
+}
+
+func smokeOptions(t *testing.T, variant string) Options {
+	o := tinyRunOptions(t, testenv.Data(t))
+	o.Variant = variant
+	o.LR = 0.01
 	return o
 }
 
