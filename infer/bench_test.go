@@ -15,25 +15,36 @@ import (
 	"github.com/ferlive/ferlive/internal/testmodel"
 )
 
-// benchModel is the shipped default model when the repository has one (run
-// from a checkout), else a generated conv net, or $FERLIVE_BENCH_MODEL.
-func benchModel(b *testing.B) string {
+// benchModels are $FERLIVE_BENCH_MODEL if set, else every shipped model the
+// checkout holds, else a generated conv net.
+func benchModels(b *testing.B) []string {
 	if m := os.Getenv("FERLIVE_BENCH_MODEL"); m != "" {
-		return m
+		return []string{m}
 	}
-	if p, err := infer.FindModel("", []string{filepath.Join("..", "assets", "models")}); err == nil {
-		return p
+	var paths []string
+	for _, s := range infer.Shipped {
+		if p, err := infer.FindModel(s.Name, []string{filepath.Join("..", "assets", "models")}); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) > 0 {
+		return paths
 	}
 	b.Log("no shipped model: benchmarking a generated 3-layer conv net")
-	return writeModel(b, testmodel.DefaultSpec(), testmodel.Options{Widths: []int64{32, 64, 128}})
+	return []string{writeModel(b, testmodel.DefaultSpec(), testmodel.Options{Widths: []int64{32, 64, 128}})}
 }
 
-// BenchmarkClassify measures one batched classification (preprocessing +
-// ONNX Runtime) of 1, 4, 8 and 16 faces of a 1280x720 frame, and reports
-// milliseconds per call and per face.
+// BenchmarkClassify measures, for each model of benchModels, one batched
+// classification (preprocessing + ONNX Runtime) of 1, 4, 8 and 16 faces of
+// a 1280x720 frame, and reports milliseconds per call and per face.
 func BenchmarkClassify(b *testing.B) {
-	path := benchModel(b)
 	testenv.ORT(b)
+	for _, path := range benchModels(b) {
+		benchClassify(b, path)
+	}
+}
+
+func benchClassify(b *testing.B, path string) {
 	for _, threads := range []int{1, 2} {
 		c, err := infer.Open(path, ort.Options{Threads: threads})
 		if err != nil {

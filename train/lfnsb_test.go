@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/contract"
-	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/lfnsb"
@@ -177,18 +176,7 @@ func TestLFNSBRunResumeExport(t *testing.T) {
 	if log, _ := os.ReadFile(filepath.Join(o.Out, "log.txt")); !strings.Contains(string(log), "Valid") || strings.Contains(string(log), "PublicTest") {
 		t.Errorf("a FER+ run's log should name Valid/Test, not PublicTest:\n%s", log)
 	}
-	out := filepath.Join(t.TempDir(), "m.onnx")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", out, "--accuracy", "0.5"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := contract.Parse(m.MetaMap())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, spec := exportBest(t, o.Out)
 	if spec.Arch != "lfnsb" || spec.Dataset != "ferplus" || spec.Size != 48 || len(spec.Labels) != 8 || spec.Labels[7] != "contempt" {
 		t.Fatalf("exported contract %+v", spec)
 	}

@@ -54,18 +54,7 @@ func TestRunResumeExport(t *testing.T) {
 	if err != nil || st.Epoch != 3 {
 		t.Fatalf("state after interruption: epoch %v, %v", st, err)
 	}
-	out := filepath.Join(t.TempDir(), "m.onnx")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", out, "--accuracy", "0.5"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := contract.Parse(m.MetaMap())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, spec := exportBest(t, o.Out)
 	if spec.Arch != "rlrcnet" || spec.Accuracy != "0.5" || spec.Size != 48 || spec.Crop.Scale != 1.2 || len(spec.Labels) != 7 {
 		t.Fatalf("exported contract %+v", spec)
 	}
@@ -75,4 +64,23 @@ func TestRunResumeExport(t *testing.T) {
 	if d := m.Graph.Inputs[0].Shape[0]; d.Param == "" {
 		t.Fatalf("batch axis is not symbolic: %+v", d)
 	}
+}
+
+// exportBest exports a run's best.pt with `ferlive export --accuracy 0.5`
+// and returns the ONNX model and its parsed contract.
+func exportBest(t *testing.T, runDir string) (*onnx.Model, contract.Spec) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "m.onnx")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(runDir, "best.pt"), "--out", out, "--accuracy", "0.5"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := contract.Parse(m.MetaMap())
+	if err != nil {
+		t.Fatalf("contract of %s: %v", out, err)
+	}
+	return m, spec
 }

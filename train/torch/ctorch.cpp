@@ -221,8 +221,12 @@ char *ct_cat(const tensor *xs, int n, int64_t dim, tensor *out) {
   })
 }
 
-char *ct_mean_dims(tensor x, const int64_t *dims, int n, int keepdim, tensor *out) {
-  GUARD({ *out = wrap(T(x).mean(at::IntArrayRef(dims, n), keepdim != 0)); })
+// ct_reduce_dims sums (mean == 0) or averages (mean != 0) over dims.
+char *ct_reduce_dims(tensor x, const int64_t *dims, int n, int keepdim, int mean, tensor *out) {
+  GUARD({
+    at::IntArrayRef d(dims, n);
+    *out = wrap(mean ? T(x).mean(d, keepdim != 0) : T(x).sum(d, keepdim != 0));
+  })
 }
 
 char *ct_softmax(tensor x, int64_t dim, tensor *out) { GUARD({ *out = wrap(at::softmax(T(x), dim)); }) }
@@ -254,10 +258,6 @@ char *ct_upsample_bilinear2d(tensor x, int64_t oh, int64_t ow, int align_corners
 }
 
 char *ct_prelu(tensor x, tensor w, tensor *out) { GUARD({ *out = wrap(at::prelu(T(x), T(w))); }) }
-
-char *ct_sum_dims(tensor x, const int64_t *dims, int n, int keepdim, tensor *out) {
-  GUARD({ *out = wrap(T(x).sum(at::IntArrayRef(dims, n), keepdim != 0)); })
-}
 
 // Cross-entropy against class probabilities: target is float [N,C] (rows
 // summing to 1), smoothed as (1-s)*target + s/C, averaged over N.

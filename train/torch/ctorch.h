@@ -39,7 +39,7 @@ char *ct_reshape(tensor x, const int64_t *shape, int ndim, tensor *out);
 char *ct_transpose(tensor x, int64_t d0, int64_t d1, tensor *out);
 char *ct_narrow(tensor x, int64_t dim, int64_t start, int64_t len, tensor *out);
 char *ct_cat(const tensor *xs, int n, int64_t dim, tensor *out);
-char *ct_mean_dims(tensor x, const int64_t *dims, int n, int keepdim, tensor *out);
+char *ct_reduce_dims(tensor x, const int64_t *dims, int n, int keepdim, int mean, tensor *out);
 char *ct_softmax(tensor x, int64_t dim, tensor *out);
 char *ct_log_softmax(tensor x, int64_t dim, tensor *out);
 char *ct_argmax(tensor x, int64_t dim, tensor *out);
@@ -49,7 +49,6 @@ char *ct_max_pool2d(tensor x, int64_t k, int64_t stride, int64_t pad, tensor *ou
 char *ct_adaptive_avg_pool2d(tensor x, int64_t oh, int64_t ow, tensor *out);
 char *ct_upsample_bilinear2d(tensor x, int64_t oh, int64_t ow, int align_corners, tensor *out);
 char *ct_prelu(tensor x, tensor w, tensor *out);
-char *ct_sum_dims(tensor x, const int64_t *dims, int n, int keepdim, tensor *out);
 char *ct_soft_cross_entropy(tensor logits, tensor target, double smoothing, tensor *out);
 
 char *ct_backward(tensor t);

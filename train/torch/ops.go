@@ -26,11 +26,7 @@ func (t *Tensor) AdaptiveAvgPool2d(oh, ow int64) (*Tensor, error) {
 // o samples the input at (o+0.5)*L/oL-0.5, clamped at 0.
 func (t *Tensor) UpsampleBilinear2d(oh, ow int64, alignCorners bool) (*Tensor, error) {
 	var c C.tensor
-	ac := 0
-	if alignCorners {
-		ac = 1
-	}
-	return result(c, C.ct_upsample_bilinear2d(ptr(t), C.int64_t(oh), C.int64_t(ow), C.int(ac), &c), t)
+	return result(c, C.ct_upsample_bilinear2d(ptr(t), C.int64_t(oh), C.int64_t(ow), cBool(alignCorners), &c), t)
 }
 
 // PRelu is max(x,0) + w*min(x,0) with one slope per channel (w is [C]) or
@@ -38,17 +34,6 @@ func (t *Tensor) UpsampleBilinear2d(oh, ow int64, alignCorners bool) (*Tensor, e
 func (t *Tensor) PRelu(w *Tensor) (*Tensor, error) {
 	var c C.tensor
 	return result(c, C.ct_prelu(ptr(t), ptr(w), &c), t, w)
-}
-
-// SumDims sums over the given dimensions.
-func (t *Tensor) SumDims(dims []int64, keepDim bool) (*Tensor, error) {
-	var c C.tensor
-	sp, nd := shapeArg(dims)
-	k := 0
-	if keepDim {
-		k = 1
-	}
-	return result(c, C.ct_sum_dims(ptr(t), sp, nd, C.int(k), &c), t)
 }
 
 // SoftCrossEntropy is the mean over rows of -sum_c q'_c log softmax(z)_c for

@@ -57,28 +57,6 @@ func TestAdaptiveAvgPool2d(t *testing.T) {
 	near(t, "pool 4->2", vals(t, x4.MustAdaptiveAvgPool2d(2, 2)), []float32{3.5, 5.5, 11.5, 13.5}, 1e-6)
 }
 
-// bilinearWeights returns the interpolation matrix [out][in] of one axis
-// for align_corners=false, written from the definition.
-func bilinearWeights(in, out int) [][]float64 {
-	m := make([][]float64, out)
-	for o := range m {
-		m[o] = make([]float64, in)
-		src := (float64(o)+0.5)*float64(in)/float64(out) - 0.5
-		if src < 0 {
-			src = 0
-		}
-		i0 := int(math.Floor(src))
-		i1 := i0 + 1
-		if i1 > in-1 {
-			i1 = in - 1
-		}
-		f := src - float64(i0)
-		m[o][i0] += 1 - f
-		m[o][i1] += f
-	}
-	return m
-}
-
 func TestUpsampleBilinear2d(t *testing.T) {
 	s := NewScope()
 	defer s.Drop()
@@ -88,24 +66,18 @@ func TestUpsampleBilinear2d(t *testing.T) {
 	if sh := y.Shape(); sh[2] != 4 || sh[3] != 5 {
 		t.Fatalf("shape %v", sh)
 	}
-	mh, mw := bilinearWeights(2, 4), bilinearWeights(3, 5)
-	want := make([]float32, 20)
-	for oy := 0; oy < 4; oy++ {
-		for ox := 0; ox < 5; ox++ {
-			var v float64
-			for iy := 0; iy < 2; iy++ {
-				for ix := 0; ix < 3; ix++ {
-					v += mh[oy][iy] * mw[ox][ix] * float64(in[iy*3+ix])
-				}
-			}
-			want[oy*5+ox] = float32(v)
-		}
-	}
-	near(t, "upsample", vals(t, y), want, 1e-5)
-	// a row of 1 2 -> 4: 1, 1.25, 1.75, 2
-	if mh[1][0] != 0.75 || mh[1][1] != 0.25 || mh[3][1] != 1 {
-		t.Fatalf("reference weights %v", mh)
-	}
+	// PyTorch's F.interpolate(x, size=(4, 5), mode="bilinear",
+	// align_corners=False), worked by hand: output pixel o samples
+	// (o+0.5)*in/out-0.5, clamped at 0. Rows 2->4 sample 0, .25, .75, 1.25
+	// (clamped to row 1); columns 3->5 sample 0, .4, 1, 1.6, 2.2.
+	mh := [][]float64{{1, 0}, {0.75, 0.25}, {0.25, 0.75}, {0, 1}}
+	mw := [][]float64{{1, 0, 0}, {0.6, 0.4, 0}, {0, 1, 0}, {0, 0.4, 0.6}, {0, 0, 1}}
+	near(t, "upsample", vals(t, y), []float32{
+		1, 1.4, 2, 2.6, 3,
+		1.75, 2.15, 2.75, 3.35, 3.75,
+		3.25, 3.65, 4.25, 4.85, 5.25,
+		4, 4.4, 5, 5.6, 6,
+	}, 1e-5)
 	l, w := weighted(s, y)
 	if err := l.Backward(); err != nil {
 		t.Fatal(err)

@@ -146,11 +146,7 @@ func FromFloat32(data []float32, shape []int64, requiresGrad bool) (*Tensor, err
 		p = unsafe.Pointer(&data[0])
 	}
 	sp, nd := shapeArg(shape)
-	rg := 0
-	if requiresGrad {
-		rg = 1
-	}
-	e := C.ct_from_float((*C.float)(p), sp, nd, C.int(rg), &c)
+	e := C.ct_from_float((*C.float)(p), sp, nd, cBool(requiresGrad), &c)
 	runtime.KeepAlive(data)
 	return result(c, e)
 }
@@ -252,11 +248,7 @@ func (t *Tensor) Item() (float64, error) {
 
 // SetRequiresGrad switches gradient tracking for a leaf tensor.
 func (t *Tensor) SetRequiresGrad(on bool) error {
-	v := 0
-	if on {
-		v = 1
-	}
-	return cerr(C.ct_requires_grad(ptr(t), C.int(v)))
+	return cerr(C.ct_requires_grad(ptr(t), cBool(on)))
 }
 
 // RequiresGrad reports whether autograd tracks the tensor.
@@ -356,11 +348,7 @@ func (t *Tensor) Conv2d(w, b *Tensor, stride, pad, groups int64) (*Tensor, error
 // and updates the running mean and variance in place.
 func (t *Tensor) BatchNorm(w, b, runMean, runVar *Tensor, training bool, momentum, eps float64) (*Tensor, error) {
 	var c C.tensor
-	tr := 0
-	if training {
-		tr = 1
-	}
-	return result(c, C.ct_batch_norm(ptr(t), ptr(w), ptr(b), ptr(runMean), ptr(runVar), C.int(tr), C.double(momentum), C.double(eps), &c), t)
+	return result(c, C.ct_batch_norm(ptr(t), ptr(w), ptr(b), ptr(runMean), ptr(runVar), cBool(training), C.double(momentum), C.double(eps), &c), t)
 }
 
 // GroupNorm normalises over channel groups; w and b may be nil.
@@ -412,13 +400,28 @@ func Cat(ts []*Tensor, dim int64) (*Tensor, error) {
 
 // MeanDims averages over the given dimensions.
 func (t *Tensor) MeanDims(dims []int64, keepDim bool) (*Tensor, error) {
+	return t.reduceDims(dims, keepDim, true)
+}
+
+// SumDims sums over the given dimensions.
+func (t *Tensor) SumDims(dims []int64, keepDim bool) (*Tensor, error) {
+	return t.reduceDims(dims, keepDim, false)
+}
+
+// reduceDims averages (mean) or sums over dims, keeping them as size 1 if
+// keepDim.
+func (t *Tensor) reduceDims(dims []int64, keepDim, mean bool) (*Tensor, error) {
 	var c C.tensor
 	sp, nd := shapeArg(dims)
-	k := 0
-	if keepDim {
-		k = 1
+	return result(c, C.ct_reduce_dims(ptr(t), sp, nd, cBool(keepDim), cBool(mean), &c), t)
+}
+
+// cBool is 1 for true and 0 for false.
+func cBool(b bool) C.int {
+	if b {
+		return 1
 	}
-	return result(c, C.ct_mean_dims(ptr(t), sp, nd, C.int(k), &c), t)
+	return 0
 }
 
 // Softmax along dim.
