@@ -4,6 +4,7 @@ package train
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,4 +76,18 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestScoreCorrect checks the training accuracy's counting: plain labels
+// score 1 each; BBN's mixed predictions score alpha for the uniform
+// sample's label and 1-alpha for the reversed sample's.
+func TestScoreCorrect(t *testing.T) {
+	if got := scoreCorrect([]int64{0, 1, 2}, []int64{0, 1, 1}, 0.3); got != 2 {
+		t.Errorf("single branch: %v correct, want 2", got)
+	}
+	// predictions 0 and 1; uniform labels 0, 2; reversed labels 0, 1
+	got := scoreCorrect([]int64{0, 1}, []int64{0, 2, 0, 1}, 0.25)
+	if want := (0.25 + 0.75) + 0.75; math.Abs(got-want) > 1e-12 {
+		t.Errorf("two branches: %v correct, want %v", got, want)
+	}
 }

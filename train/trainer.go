@@ -448,8 +448,11 @@ func (t *Trainer) loader() *data.Loader {
 }
 
 // step runs one optimisation step and returns the loss and the number of
-// correct predictions of the (uniform) batch.
-func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss float64, correct int, err error) {
+// correct predictions. With BBN's two branches the logits mix a uniform and
+// a reversed sample, and a prediction counts as BBN scores it: alpha if it
+// names the uniform sample's label plus 1-alpha if it names the reversed
+// one's.
+func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss, correct float64, err error) {
 	defer torch.Recover(&err)
 	s := torch.NewScope()
 	defer s.Drop()
@@ -483,12 +486,31 @@ func (t *Trainer) step(b data.Batch, lr, alpha float64) (loss float64, correct i
 	if err != nil {
 		return 0, 0, err
 	}
+	return loss, scoreCorrect(pred, b.Y, alpha), nil
+}
+
+// scoreCorrect counts the predictions pred that name their labels y. When
+// y holds twice as many labels as there are predictions (BBN: uniform
+// samples, then reversed ones), prediction i scores alpha for y[i] and
+// 1-alpha for y[len(pred)+i].
+func scoreCorrect(pred, y []int64, alpha float64) float64 {
+	h := len(pred)
+	var c float64
 	for i, p := range pred {
-		if p == b.Y[i] {
-			correct++
+		if len(y) < 2*h {
+			if p == y[i] {
+				c++
+			}
+			continue
+		}
+		if p == y[i] {
+			c += alpha
+		}
+		if p == y[h+i] {
+			c += 1 - alpha
 		}
 	}
-	return loss, correct, nil
+	return c
 }
 
 func (t *Trainer) loop(ctx context.Context) error {
@@ -509,8 +531,8 @@ func (t *Trainer) loop(ctx context.Context) error {
 		elapsed0 := t.st.Elapsed
 		var alphaSum float64
 		from := t.st.Step
-		var sumLoss float64
-		var correct, seen, done int
+		var sumLoss, correct float64
+		var seen, done int
 		bctx, cancel := context.WithCancel(ctx)
 		for b := range ld.Epoch(bctx, epoch, from) {
 			if b.Step >= steps {
@@ -547,7 +569,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 				total = math.Max(0, time.Duration(o.Budget).Seconds()-t.st.Elapsed)
 				left = math.Min(left, total)
 			}
-			bar.update(epoch+1, o.Epochs, t.st.Step, steps, sumLoss/float64(done), float64(correct)/float64(seen), rate, left, total)
+			bar.update(epoch+1, o.Epochs, t.st.Step, steps, sumLoss/float64(done), correct/float64(seen), rate, left, total)
 			if ctx.Err() != nil {
 				break
 			}
@@ -578,7 +600,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 			return err
 		}
 		m := EpochMetrics{Epoch: epoch + 1, LR: t.lr(float64(epoch + 1)), PeakLR: o.LR, Alpha: alphaSum / math.Max(1, float64(done)),
-			TrainLoss: sumLoss / math.Max(1, float64(done)), TrainAcc: float64(correct) / math.Max(1, float64(seen)),
+			TrainLoss: sumLoss / math.Max(1, float64(done)), TrainAcc: correct / math.Max(1, float64(seen)),
 			PublicAcc: pub.Acc(o.InferWeight), PrivateAcc: priv.Acc(o.InferWeight), PublicLoss: pub.Loss(o.InferWeight),
 			EpochSec: epochSec, CPUSec: cpuSec, ImgPerSec: float64(done*imgsPerStep) / epochSec, Time: time.Now().UTC()}
 		if t.st.Model.Dual {
