@@ -21,7 +21,7 @@ func runEval(ctx context.Context, args []string) error {
 	)
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
 	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped default)")
-	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test), or a FER+ folder holding label.csv (e.g. ferplus/data/FER2013Test: majority-vote labels) (required)")
+	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test), a FER+ folder holding label.csv (e.g. ferplus/data/FER2013Test: majority-vote labels), or a .tar.gz of either, unpacked to a temporary folder (required)")
 	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest); with a FER+ root, the FER+ folder to use (e.g. FER2013Test)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
@@ -47,13 +47,35 @@ func runEval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer c.Close()
+	dir := data
+	if evaluate.IsArchive(data) {
+		tmp, err := os.MkdirTemp("", "ferlive-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		if _, err := evaluate.Unpack(data, split, tmp); err != nil {
+			return err
+		}
+		dir = tmp
+	}
 	var list *evaluate.Listing
-	fer, isFER := evaluate.FERPlusFolder(data, split)
-	if isFER {
+	fer, isFER := evaluate.FERPlusFolder(dir, split)
+	switch {
+	case isFER:
 		// FER+ layout (label.csv beside the images): majority-vote labels
 		list, err = evaluate.ListFERPlus(fer, c.Labels())
-		data, split = fer, ""
-	} else {
+		if dir == data {
+			data = fer
+		}
+		split = ""
+	case dir != data:
+		root, ok := evaluate.ClassRoot(dir, c.Labels())
+		if !ok {
+			return fmt.Errorf("dataset archive %s: no class folders named like the model's labels %v (want <split>/<class>/<images>, e.g. fer2013/test/happy/*.png) and no FER+ folder %q with label.csv", data, c.Labels(), split)
+		}
+		list, err = evaluate.List(root, split, c.Labels())
+	default:
 		list, err = evaluate.List(data, split, c.Labels())
 	}
 	if err != nil {
