@@ -359,16 +359,20 @@ func (r *ModelReport) WriteCard(path string) error {
 	if st.Options.Optimizer == "adamw" {
 		opt = fmt.Sprintf("AdamW (betas 0.9/0.999), decoupled weight decay %g on conv/linear weights", st.Options.WeightDecay)
 	}
-	p("- Optimiser: %s, peak lr %g, label smoothing %g, batch %d per branch", opt, st.Options.LR, st.Options.Smoothing, st.Options.Batch)
+	p("- Optimiser: %s, peak lr %g, label smoothing %g, batch %d", opt, st.Options.LR, st.Options.Smoothing, st.Options.Batch)
 	if st.Model.Dual {
-		p(" (%d per step: a uniform and a reversed batch)", 2*st.Options.Batch)
+		p(" per branch (%d per step: a uniform and a reversed batch)", 2*st.Options.Batch)
 	}
 	if st.Options.CHWeight > 0 {
 		p("; loss: cross-entropy + %g x Cosine-Harmony (alpha %g)", st.Options.CHWeight, st.Options.CHAlpha)
 	}
 	p("; %g-epoch linear warm-up then cosine decay", st.Options.Warmup)
 	if st.Options.Budget > 0 {
-		p(" over a %s training-time budget (the schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of the budget spent)", time.Duration(st.Options.Budget))
+		follow := "the schedule follows"
+		if st.Model.Dual {
+			follow = "the schedule and BBN's a = 1-(T/Ts)^2 follow"
+		}
+		p(" over a %s training-time budget (%s the fraction of the budget spent)", time.Duration(st.Options.Budget), follow)
 	}
 	p(".\n")
 	p("- Augmentation (training only): horizontal flip, shift up to %g of the side, zoom +-%g, rotation +-%g deg", st.Options.Shift, st.Options.Scale, st.Options.Rotate)
@@ -470,7 +474,7 @@ func notes(r *ModelReport) string {
 	_, testName := st.Splits()
 	switch {
 	case st.arch() == "lfnsb":
-		fmt.Fprintf(&b, "- %s with %.3f M parameters after %d epochs at %dx%d. The paper reports RAF-DB 91.07%% and AffectNet-7 66.57%% (112x112, pretrained on face data); it gives no FER+ figure.\n",
+		fmt.Fprintf(&b, "- %s with %.3f M parameters after %d epochs at %dx%d. The paper reports RAF-DB 91.07%% and AffectNet-7 66.57%% at 112x112; it gives no FER+ figure.\n",
 			pct(acc), float64(r.Params)/1e6, len(r.Metrics), st.size(), st.size())
 	case st.dataset() == "ferplus":
 		fmt.Fprintf(&b, "- %s on FER+ Test with %.3f M parameters after %d epochs. The paper reports FER2013 71.14%%; it gives no FER+ figure.\n",
