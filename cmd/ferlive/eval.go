@@ -54,7 +54,7 @@ func runEval(ctx context.Context, args []string) error {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		if _, err := evaluate.Unpack(data, split, tmp); err != nil {
+		if _, err := evaluate.Unpack(ctx, data, split, tmp); err != nil {
 			return err
 		}
 		dir = tmp
@@ -66,9 +66,9 @@ func runEval(ctx context.Context, args []string) error {
 		// FER+ layout (label.csv beside the images): majority-vote labels
 		list, err = evaluate.ListFERPlus(fer, c.Labels())
 		if dir == data {
-			data = fer
+			// report the folder itself; an archive keeps its name and split
+			data, split = fer, ""
 		}
-		split = ""
 	case dir != data:
 		root, ok := evaluate.ClassRoot(dir, c.Labels())
 		if !ok {

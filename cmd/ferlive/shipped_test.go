@@ -63,6 +63,9 @@ func TestShippedModelsMatchTheirCards(t *testing.T) {
 			if err := json.Unmarshal(out, &rep); err != nil {
 				t.Fatalf("eval output %q: %v", out, err)
 			}
+			if rep.Data != archive || rep.Split != c.split {
+				t.Errorf("report names data %q split %q, want the archive %s and %s", rep.Data, rep.Split, archive, c.split)
+			}
 			if rep.N != c.n {
 				t.Fatalf("eval scored %d images of %s %s, want %d", rep.N, c.archive, c.split, c.n)
 			}

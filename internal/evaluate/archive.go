@@ -3,6 +3,7 @@ package evaluate
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +25,8 @@ func IsArchive(name string) bool {
 // files whose base name starts with split (FER2013's PrivateTest_*) and the
 // files inside a folder named split (FER+'s FER2013Test/, with its
 // label.csv). It returns how many files it wrote. Members that would land
-// outside dst are refused.
-func Unpack(src, split, dst string) (int, error) {
+// outside dst are refused; a cancelled ctx stops it.
+func Unpack(ctx context.Context, src, split, dst string) (int, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return 0, fmt.Errorf("dataset archive %s: %w", src, err)
@@ -43,6 +44,9 @@ func Unpack(src, split, dst string) (int, error) {
 	tr := tar.NewReader(r)
 	n := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -71,7 +72,7 @@ func TestUnpackSplit(t *testing.T) {
 		"ferplus/data/FER2013Train/fer0002.png",
 	)
 	dst := t.TempDir()
-	n, err := evaluate.Unpack(arc, "PrivateTest", dst)
+	n, err := evaluate.Unpack(context.Background(), arc, "PrivateTest", dst)
 	if err != nil || n != 2 {
 		t.Fatalf("PrivateTest: %d files, %v; want 2", n, err)
 	}
@@ -85,16 +86,16 @@ func TestUnpackSplit(t *testing.T) {
 		t.Fatal("found a class root for labels no folder has")
 	}
 	dst = t.TempDir()
-	if n, err := evaluate.Unpack(arc, "FER2013Test", dst); err != nil || n != 2 {
+	if n, err := evaluate.Unpack(context.Background(), arc, "FER2013Test", dst); err != nil || n != 2 {
 		t.Fatalf("FER2013Test: %d files, %v; want 2", n, err)
 	}
 	if dir, ok := evaluate.FERPlusFolder(dst, "FER2013Test"); !ok || dir != filepath.Join(dst, "ferplus", "data", "FER2013Test") {
 		t.Fatalf("FER+ folder %q, %v", dir, ok)
 	}
-	if n, err := evaluate.Unpack(arc, "", t.TempDir()); err != nil || n != 7 {
+	if n, err := evaluate.Unpack(context.Background(), arc, "", t.TempDir()); err != nil || n != 7 {
 		t.Fatalf("no split: %d files, %v; want all 7", n, err)
 	}
-	if _, err := evaluate.Unpack(arc, "Validation", t.TempDir()); err == nil || !strings.Contains(err.Error(), `"Validation"`) {
+	if _, err := evaluate.Unpack(context.Background(), arc, "Validation", t.TempDir()); err == nil || !strings.Contains(err.Error(), `"Validation"`) {
 		t.Fatalf("unknown split: %v, want an error naming it", err)
 	}
 }
@@ -104,7 +105,7 @@ func TestUnpackSplit(t *testing.T) {
 func TestUnpackRefusesEscape(t *testing.T) {
 	arc := writeTarGz(t, "../outside.png")
 	dst := filepath.Join(t.TempDir(), "d")
-	if _, err := evaluate.Unpack(arc, "", dst); err == nil || !strings.Contains(err.Error(), "outside") {
+	if _, err := evaluate.Unpack(context.Background(), arc, "", dst); err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("escaping member: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(dst), "outside.png")); err == nil {
@@ -114,7 +115,7 @@ func TestUnpackRefusesEscape(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("not an archive"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := evaluate.Unpack(bad, "", t.TempDir()); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "gzip") {
+	if _, err := evaluate.Unpack(context.Background(), bad, "", t.TempDir()); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "gzip") {
 		t.Fatalf("text file: %v, want an error naming it and gzip", err)
 	}
 }
