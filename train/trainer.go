@@ -83,7 +83,7 @@ func splitNames(dataset string) (val, test string) {
 // DefaultLFNSBSize is LFNSB's default input side on this trainer: FER+'s
 // native 48x48. The paper uses 112; on a 2-core CPU 48 trains 5.4x faster
 // than 112 (70 against 13 images/s) and 1.8x faster than 64, and led 64 in
-// accuracy after the same short training (runs/lfnsb-notes.md).
+// accuracy after the same short training (train/lfnsb/MEASUREMENTS.md).
 const DefaultLFNSBSize = 48
 
 // Trainer holds a run in progress.
