@@ -29,6 +29,8 @@ type Classifier struct {
 	spec   contract.Spec
 	path   string
 	input  []float32 // reused batch buffer
+	mirror bool      // average each face with its mirror image
+	both   []float32 // reused batch buffer of faces and mirrors
 	crop   gocv.Mat  // reused crop buffers
 	conv   gocv.Mat
 	sized  gocv.Mat
@@ -79,6 +81,16 @@ func checkShapes(s *ort.Session, spec contract.Spec) error {
 	}
 	return nil
 }
+
+// SetMirror turns test-time mirroring on or off: Run then classifies every
+// face together with its left-right mirror image in the same call (a batch
+// of 2n) and returns the mean of the two probability vectors. It costs about
+// twice the classifier's time and usually gains a little accuracy, as
+// expressions are close to symmetric and training flips faces.
+func (c *Classifier) SetMirror(on bool) { c.mirror = on }
+
+// Mirror reports whether test-time mirroring is on.
+func (c *Classifier) Mirror() bool { return c.mirror }
 
 // Spec returns the model's contract.
 func (c *Classifier) Spec() contract.Spec { return c.spec }
@@ -227,7 +239,7 @@ func (c *Classifier) face(src gocv.Mat, dst []float32) error {
 
 // Run classifies a batch of n preprocessed faces in one ONNX Runtime call and
 // returns one probability vector per face (softmax applied if the model
-// outputs logits).
+// outputs logits; with SetMirror, the mean over each face and its mirror).
 func (c *Classifier) Run(batch []float32, n int) ([][]float32, error) {
 	if n == 0 {
 		return nil, nil
@@ -236,6 +248,39 @@ func (c *Classifier) Run(batch []float32, n int) ([][]float32, error) {
 	if len(batch) != n*per {
 		return nil, fmt.Errorf("batch holds %d values, want %d for %d faces", len(batch), n*per, n)
 	}
+	if !c.mirror {
+		return c.run(batch, n)
+	}
+	if cap(c.both) < 2*len(batch) {
+		c.both = make([]float32, 2*len(batch))
+	}
+	c.both = c.both[:2*len(batch)]
+	copy(c.both, batch)
+	mirrorRows(c.both[len(batch):], batch, c.spec.Size)
+	p, err := c.run(c.both, 2*n)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		for j, v := range p[n+i] {
+			p[i][j] = (p[i][j] + v) / 2
+		}
+	}
+	return p[:n], nil
+}
+
+// mirrorRows writes src with every row of width w reversed into dst.
+func mirrorRows(dst, src []float32, w int) {
+	for r := 0; r+w <= len(src); r += w {
+		row, out := src[r:r+w], dst[r:r+w]
+		for x, v := range row {
+			out[w-1-x] = v
+		}
+	}
+}
+
+// run classifies n preprocessed faces in one ONNX Runtime call.
+func (c *Classifier) run(batch []float32, n int) ([][]float32, error) {
 	in, err := ortgo.NewTensor(ortgo.NewShape(int64(n), int64(c.spec.Channels), int64(c.spec.Size), int64(c.spec.Size)), batch)
 	if err != nil {
 		return nil, fmt.Errorf("input tensor: %w", err)

@@ -204,3 +204,54 @@ func TestSmoother(t *testing.T) {
 		t.Fatalf("smoothing 0 changed probabilities: %v", d)
 	}
 }
+
+// TestMirrorAveragesFaceAndMirror checks test-time mirroring: a face's
+// result is the mean of the face's and its mirror image's, so a face and its
+// mirror image get the same result, and the batch stays in face order.
+func TestMirrorAveragesFaceAndMirror(t *testing.T) {
+	c := open(t, writeModel(t, testmodel.DefaultSpec(), testmodel.Options{}))
+	var faces, mirrors []gocv.Mat
+	for i := range 3 {
+		f := gocv.NewMatWithSize(48, 48, gocv.MatTypeCV8UC1)
+		defer f.Close()
+		gocv.RandU(&f, gocv.NewScalar(float64(20*i), 0, 0, 0), gocv.NewScalar(255, 0, 0, 0))
+		m := gocv.NewMat()
+		defer m.Close()
+		gocv.Flip(f, &m, 1)
+		faces, mirrors = append(faces, f), append(mirrors, m)
+	}
+	classify := func(imgs []gocv.Mat) [][]float32 {
+		t.Helper()
+		in, err := c.PreprocessImages(imgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.Run(in, len(imgs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != len(imgs) {
+			t.Fatalf("%d results for %d faces", len(p), len(imgs))
+		}
+		return p
+	}
+	plain, flipped := classify(faces), classify(mirrors)
+	c.SetMirror(true)
+	both, bothFlipped := classify(faces), classify(mirrors)
+	differs := false
+	for i := range faces {
+		for k := range plain[i] {
+			want := (plain[i][k] + flipped[i][k]) / 2
+			if d := math.Abs(float64(both[i][k] - want)); d > 1e-5 {
+				t.Fatalf("face %d class %d: mirrored %v, want the mean of %v and %v", i, k, both[i][k], plain[i][k], flipped[i][k])
+			}
+			if d := math.Abs(float64(both[i][k] - bothFlipped[i][k])); d > 1e-5 {
+				t.Fatalf("face %d class %d: %v for the face, %v for its mirror image", i, k, both[i][k], bothFlipped[i][k])
+			}
+			differs = differs || math.Abs(float64(plain[i][k]-flipped[i][k])) > 1e-3
+		}
+	}
+	if !differs {
+		t.Fatal("the test model gives a face and its mirror image the same result; the test proves nothing")
+	}
+}

@@ -198,6 +198,27 @@ func TestLFNSBRunResumeExport(t *testing.T) {
 			t.Fatalf("initializer %s holds the Cosine-Harmony centres", it.Name)
 		}
 	}
+	// the model card: measured on the run's held-out splits through ONNX Runtime
+	card := filepath.Join(t.TempDir(), "m.md")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"),
+		"--out", filepath.Join(filepath.Dir(card), "m.onnx"), "--data", o.Data, "--card", card, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| Test accuracy (reported", "| Valid accuracy", "With `--mirror`", "| contempt |",
+		"Confusion matrix", "| Parameters | 2", "FLOPs per 48x48 face", "## Reproduce", "--arch lfnsb", "Time per epoch"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("model card lacks %q:\n%s", want, text)
+		}
+	}
+	for _, png := range []string{"m-confusion.png", "m-curves.png"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(card), png)); err != nil {
+			t.Errorf("model card's %s: %v", png, err)
+		}
+	}
 	cmd := CommandLine(st.Options)
 	for _, want := range []string{"--arch lfnsb", "--dataset ferplus", "--size 48", "--ch-weight 0.1"} {
 		if !strings.Contains(cmd, want) {

@@ -16,7 +16,7 @@ import (
 func runEval(ctx context.Context, args []string) error {
 	var (
 		model, data, split, ortLib, device, png string
-		asJSON                                  bool
+		asJSON, mirror                          bool
 		threads, batch                          int
 	)
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
@@ -25,6 +25,7 @@ func runEval(ctx context.Context, args []string) error {
 	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest); with a FER+ root, the FER+ folder to use (e.g. FER2013Test)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
+	fs.BoolVar(&mirror, "mirror", false, mirrorHelp)
 	fs.IntVar(&batch, "batch", 64, "images per ONNX Runtime call")
 	fs.StringVar(&device, "device", "cpu", "execution provider: cpu, cuda, tensorrt")
 	fs.IntVar(&threads, "threads", 0, "ONNX Runtime intra-op threads (0 = one per core)")
@@ -47,6 +48,7 @@ func runEval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer c.Close()
+	c.SetMirror(mirror)
 	dir := data
 	if evaluate.IsArchive(data) {
 		tmp, err := os.MkdirTemp("", "ferlive-eval-")
@@ -100,9 +102,14 @@ func runEval(ctx context.Context, args []string) error {
 		}
 	}
 	if asJSON {
-		return evaluate.NewReport(path, data, split, conf, list.Skipped).WriteJSON(os.Stdout)
+		r := evaluate.NewReport(path, data, split, conf, list.Skipped)
+		r.Mirror = mirror
+		return r.WriteJSON(os.Stdout)
 	}
 	fmt.Printf("model %s\ndata %s split %q\n", path, data, split)
+	if mirror {
+		fmt.Println("each face averaged with its mirror image (--mirror)")
+	}
 	return writeTable(conf)
 }
 

@@ -69,8 +69,19 @@ func TestEvalFERPlusShippedName(t *testing.T) {
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("eval output %q: %v", out, err)
 	}
-	if rep.N != 4 || rep.Accuracy != 0.75 || rep.Model != filepath.Join(models, "lfnsb-ferplus.onnx") || rep.Data != dir {
+	if rep.N != 4 || rep.Accuracy != 0.75 || rep.Model != filepath.Join(models, "lfnsb-ferplus.onnx") || rep.Data != dir || rep.Mirror {
 		t.Fatalf("report %+v", rep)
+	}
+	// --mirror: uniform faces are their own mirror images, so the answer stays
+	out = captureStdout(t, func() error {
+		return dispatch(context.Background(), []string{"eval", "--model", "lfnsb", "--data", root, "--split", "FER2013Test", "--json", "--threads", "1", "--mirror"})
+	})
+	rep = evaluate.Report{}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("eval --mirror output %q: %v", out, err)
+	}
+	if rep.N != 4 || rep.Accuracy != 0.75 || !rep.Mirror {
+		t.Fatalf("report with --mirror %+v", rep)
 	}
 }
 

@@ -33,9 +33,13 @@ type runtimeFlags struct {
 	ortLib      string
 	smooth      float64
 	noHUD       bool
+	mirror      bool
 	stats       bool
 	jsonl, csv  string
 }
+
+// mirrorHelp documents --mirror for the runtime commands and eval.
+const mirrorHelp = "classify every face together with its mirror image, in the same batched call, and average the two (test-time augmentation: about twice the classifier's time)"
 
 func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped rlrcnet-fer2013.onnx)")
@@ -49,6 +53,7 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.BoolVar(&f.noRefine, "no-refine", false, "between full detections only extrapolate tracked boxes (no local re-detection)")
 	fs.IntVar(&f.detectSize, "detect-size", 0, "longest side of the downscaled copy the detector sees (0 = detector's default)")
 	fs.IntVar(&f.minFace, "min-face", 0, "smallest face side to detect, in frame pixels (0 = detector's default)")
+	fs.BoolVar(&f.mirror, "mirror", false, mirrorHelp)
 	fs.StringVar(&f.device, "device", "cpu", "ONNX Runtime execution provider: "+strings.Join(ort.Devices, ", "))
 	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads per model (0 = one per core)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, then the one `make deps` installed)")
@@ -99,6 +104,7 @@ func (f *runtimeFlags) open() (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	cls.SetMirror(f.mirror)
 	det, err := facedetect.New(f.detector, f.detModel, facedetect.Options{
 		MaxSide: f.detectSize, MinSize: f.minFace, ORT: opts,
 	})

@@ -148,6 +148,7 @@ type Report struct {
 	Model     string             `json:"model"`
 	Data      string             `json:"data"`
 	Split     string             `json:"split,omitempty"`
+	Mirror    bool               `json:"mirror"` // each face averaged with its mirror image
 	Accuracy  float64            `json:"accuracy"`
 	MeanClass float64            `json:"mean_class_accuracy"`
 	N         int                `json:"n"`
