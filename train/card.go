@@ -113,7 +113,7 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		if _, err := data.Extract(root, tmp); err != nil {
+		if _, err := evaluate.Unpack(ctx, root, "", tmp); err != nil {
 			return nil, err
 		}
 		root = tmp

@@ -141,6 +141,9 @@ func (t *Trainer) setup() error {
 		keep := t.st.Options
 		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out, keep.Data = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out, o.Data
 		keep.Resume = true
+		if keep.LabelMode == "" {
+			keep.LabelMode = "majority" // a run from before FER+ support
+		}
 		if o.Budget > 0 {
 			keep.Budget = o.Budget // a budget given with --resume extends (or shortens) the run
 		}
@@ -233,12 +236,8 @@ func (t *Trainer) setup() error {
 	if o.Limit > 0 {
 		t.train, t.pub, t.priv = limit(t.train, o.Limit, o.Seed), limit(t.pub, o.Limit, o.Seed), limit(t.priv, o.Limit, o.Seed)
 	}
-	labelMode := "majority"
-	if o.LabelMode == "soft" {
-		labelMode = "soft"
-	}
 	t.logf("data %s (%s, %s labels): train %d, %s %d, %s %d images at %dx%d (%.1fs); train classes %v",
-		o.Data, st.dataset(), labelMode, t.train.Len(), valName, t.pub.Len(), testName, t.priv.Len(), size, size, time.Since(start).Seconds(), t.train.Counts())
+		o.Data, st.dataset(), o.LabelMode, t.train.Len(), valName, t.pub.Len(), testName, t.priv.Len(), size, size, time.Since(start).Seconds(), t.train.Counts())
 	if !o.Resume {
 		mean, std := t.train.MeanStd()
 		t.st = State{Options: o, Mean: mean, Std: std, Labels: labels, BestEpoch: -1, Started: time.Now().UTC()}

@@ -71,14 +71,15 @@ func runEval(ctx context.Context, args []string) error {
 			// report the folder itself; an archive keeps its name and split
 			data, split = fer, ""
 		}
-	case dir != data:
-		root, ok := evaluate.ClassRoot(dir, c.Labels())
-		if !ok {
-			return fmt.Errorf("dataset archive %s: no class folders named like the model's labels %v (want <split>/<class>/<images>, e.g. fer2013/test/happy/*.png) and no FER+ folder %q with label.csv", data, c.Labels(), split)
+	default:
+		root := data
+		if dir != data { // unpacked archive: find the folder holding the class folders
+			var ok bool
+			if root, ok = evaluate.ClassRoot(dir, c.Labels()); !ok {
+				return fmt.Errorf("dataset archive %s: no class folders named like the model's labels %v (want <split>/<class>/<images>, e.g. fer2013/test/happy/*.png) and no FER+ folder %q with label.csv", data, c.Labels(), split)
+			}
 		}
 		list, err = evaluate.List(root, split, c.Labels())
-	default:
-		list, err = evaluate.List(data, split, c.Labels())
 	}
 	if err != nil {
 		return err

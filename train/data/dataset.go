@@ -8,6 +8,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -234,6 +235,12 @@ func isImage(name string) bool {
 	return false
 }
 
+// errStop, returned by readTarGz's callback, ends the walk without an error.
+var errStop = errors.New("stop reading the archive")
+
+// readTarGz calls add for every regular file of the .tar.gz at path, in
+// archive order, with a function that reads the file's bytes; add returns
+// errStop to end the walk early.
 func readTarGz(path string, add func(rel string, read func() ([]byte, error)) error) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -257,6 +264,9 @@ func readTarGz(path string, add func(rel string, read func() ([]byte, error)) er
 			continue
 		}
 		if err := add(h.Name, func() ([]byte, error) { return io.ReadAll(tr) }); err != nil {
+			if err == errStop {
+				return nil
+			}
 			return err
 		}
 	}
@@ -376,49 +386,3 @@ func floor(v float64) float64 {
 
 // Resolve returns the dataset root Load would use for path.
 func Resolve(path string) string { return resolve(path) }
-
-// Extract unpacks a .tar.gz into dst (regular files and folders only, no
-// path escaping dst) and returns dst.
-func Extract(tarGz, dst string) (string, error) {
-	f, err := os.Open(tarGz)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", tarGz, err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", tarGz, err)
-		}
-		name := filepath.Clean(filepath.FromSlash(h.Name))
-		if filepath.IsAbs(name) || strings.HasPrefix(name, "..") {
-			return "", fmt.Errorf("%s: unsafe path %q", tarGz, h.Name)
-		}
-		p := filepath.Join(dst, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				return "", err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return "", err
-			}
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				return "", fmt.Errorf("%s: %s: %w", tarGz, h.Name, err)
-			}
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				return "", err
-			}
-		}
-	}
-}

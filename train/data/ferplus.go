@@ -1,11 +1,8 @@
 package data
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -117,28 +114,20 @@ func IsFERPlus(src string) bool {
 		})
 		return found
 	}
-	f, err := os.Open(src)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return false
-	}
-	r := tar.NewReader(gz)
-	for n := 0; n < 200; n++ { // the folders come first in the archive
-		h, err := r.Next()
-		if err != nil {
-			return false
-		}
-		for _, part := range strings.Split(path.Clean(h.Name), "/") {
+	found, n := false, 0
+	err = readTarGz(src, func(rel string, _ func() ([]byte, error)) error {
+		for _, part := range strings.Split(path.Clean(rel), "/") {
 			if part == tr || part == va || part == te {
-				return true
+				found = true
+				return errStop
 			}
 		}
-	}
-	return false
+		if n++; n >= 200 { // the FER+ folders come first in the archive
+			return errStop
+		}
+		return nil
+	})
+	return err == nil && found
 }
 
 // ResolveFERPlus accepts the FER+ dataset itself or a data folder holding
@@ -165,26 +154,24 @@ func readMember(src, folder, name string) ([]byte, error) {
 	if st.IsDir() {
 		return os.ReadFile(path.Join(findFolder(src, folder), name))
 	}
-	f, err := os.Open(src)
+	var b []byte
+	found := false
+	err = readTarGz(src, func(rel string, read func() ([]byte, error)) error {
+		if path.Base(rel) != name || path.Base(path.Dir(rel)) != folder {
+			return nil
+		}
+		found = true
+		var rerr error
+		if b, rerr = read(); rerr != nil {
+			return rerr
+		}
+		return errStop
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
+	if !found {
+		return nil, fmt.Errorf("%s: no %s/%s", src, folder, name)
 	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil, fmt.Errorf("%s: no %s/%s", src, folder, name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if path.Base(h.Name) == name && path.Base(path.Dir(h.Name)) == folder {
-			return io.ReadAll(tr)
-		}
-	}
+	return b, nil
 }

@@ -1,10 +1,7 @@
 package data
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"sort"
@@ -43,31 +40,19 @@ func LoadFolderImages(src, dir string, size int) (names []string, imgs [][]uint8
 			}
 		}
 	} else {
-		f, err := os.Open(src)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer f.Close()
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		tr := tar.NewReader(gz)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
+		err := readTarGz(src, func(rel string, read func() ([]byte, error)) error {
+			if !keep(rel) {
+				return nil
 			}
+			b, err := read()
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
-			if h.Typeflag == tar.TypeReg && keep(h.Name) {
-				b, err := io.ReadAll(tr)
-				if err != nil {
-					return nil, nil, err
-				}
-				raws = append(raws, raw{path.Base(h.Name), b})
-			}
+			raws = append(raws, raw{path.Base(rel), b})
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", src, err)
 		}
 	}
 	if len(raws) == 0 {
