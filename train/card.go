@@ -196,6 +196,30 @@ func findDir(root, name string) (string, error) {
 	return "", fmt.Errorf("dataset %s: no %s/ folder", root, name)
 }
 
+// Commands rebuilds the `./bin/ferlive train` commands that produced a run:
+// the first one, with the options it started with, then one per --resume.
+func Commands(st *State) []string {
+	first := st.Options
+	if len(st.Resumes) > 0 {
+		r := st.Resumes[0]
+		first.Epochs, first.Budget, first.Threads = r.PrevEpochs, r.PrevBudget, r.PrevThr
+	}
+	cmds := []string{"./bin/" + CommandLine(first)}
+	for _, r := range st.Resumes {
+		c := fmt.Sprintf("./bin/ferlive train --data %s --out %s --resume --epochs %d", st.Options.Data, st.Options.Out, r.Epochs)
+		if r.Budget != 0 {
+			c += " --budget " + time.Duration(r.Budget).String()
+		}
+		c += fmt.Sprintf(" --threads %d", r.Threads)
+		at := fmt.Sprintf("after epoch %d", r.Epoch)
+		if r.Step > 0 {
+			at = fmt.Sprintf("at epoch %d step %d", r.Epoch+1, r.Step)
+		}
+		cmds = append(cmds, fmt.Sprintf("%s   # %s, %.0f min into training", c, at, r.Elapsed/60))
+	}
+	return cmds
+}
+
 // CommandLine rebuilds the `ferlive train` command of a run.
 func CommandLine(o Options) string {
 	def := DefaultOptions()
@@ -403,7 +427,10 @@ func (r *ModelReport) WriteCard(path string) error {
 	if r.InferWeight != st.Options.InferWeight {
 		exp += fmt.Sprintf(" --infer-weight %g", r.InferWeight)
 	}
-	p("\n## Reproduce\n\n```\nmake trainer\n%s\n%s\n```\n", strings.Replace(CommandLine(st.Options), "ferlive train", "./bin/ferlive train", 1), exp)
+	p("\n## Reproduce\n\n```\nmake trainer\n%s\n%s\n```\n", strings.Join(Commands(st), "\n"), exp)
+	if len(st.Resumes) > 0 {
+		p("\nThe run was resumed %d times; the commands above repeat its history (a single run with the last command's options would follow a different schedule).\n", len(st.Resumes))
+	}
 	p("\n## Notes\n\n%s", notes(r))
 	if r.Opts.RecalBN > 0 {
 		p("- Batch-norm statistics were re-estimated before export on %d batches of 256 unaugmented training faces, both branches seeing the same faces as at inference (`--recalibrate-bn %d`).\n", r.Opts.RecalBN, r.Opts.RecalBN)

@@ -43,6 +43,16 @@ func TestRunResumeExport(t *testing.T) {
 	if err != nil || len(ms) != 3 {
 		t.Fatalf("metrics: %d epochs, %v; want 3", len(ms), err)
 	}
+	// the card's Reproduce section gives the start and the resume
+	st0, err := ReadState(filepath.Join(o.Out, "best.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := Commands(st0)
+	if len(cmds) != 2 || !strings.Contains(cmds[0], "--epochs 2 ") || strings.Contains(cmds[0], "--resume") ||
+		!strings.Contains(cmds[1], "--out "+o.Out+" --resume --epochs 3") || !strings.Contains(cmds[1], "after epoch 2") {
+		t.Fatalf("commands of a run started for 2 epochs and resumed to 3:\n%s", strings.Join(cmds, "\n"))
+	}
 	// an interrupted run saves its checkpoint and returns the context's error
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -41,7 +41,23 @@ type State struct {
 	Elapsed   float64         `json:"elapsed_s"` // training time so far
 	Best      *EpochMetrics   `json:"best,omitempty"`
 	Started   time.Time       `json:"started"`
+	Resumes   []Resume        `json:"resumes,omitempty"`
 	Extra     json.RawMessage `json:"extra,omitempty"`
+}
+
+// Resume records one `--resume` of a run, so that its model card can give
+// every command that produced the model.
+type Resume struct {
+	Epoch      int       `json:"epoch"`     // epochs completed when it resumed
+	Step       int       `json:"step"`      // steps into the next epoch
+	Elapsed    float64   `json:"elapsed_s"` // training time spent before
+	Epochs     int       `json:"epochs"`    // --epochs of the resume
+	PrevEpochs int       `json:"prev_epochs"`
+	Budget     Duration  `json:"budget,omitempty"` // --budget of the resume (0: kept)
+	PrevBudget Duration  `json:"prev_budget,omitempty"`
+	Threads    int       `json:"threads"`
+	PrevThr    int       `json:"prev_threads"`
+	Time       time.Time `json:"time"`
 }
 
 // arch is the run's architecture (older runs did not record one: rlrcnet).
@@ -139,6 +155,8 @@ func (t *Trainer) setup() error {
 		}
 		// The run's own options win, except where to stop and how fast to run.
 		keep := t.st.Options
+		t.st.Resumes = append(t.st.Resumes, Resume{Epoch: t.st.Epoch, Step: t.st.Step, Elapsed: t.st.Elapsed,
+			Epochs: o.Epochs, PrevEpochs: keep.Epochs, Budget: o.Budget, PrevBudget: keep.Budget, Threads: o.Threads, PrevThr: keep.Threads, Time: time.Now().UTC()})
 		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out, keep.Data = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out, o.Data
 		keep.Resume = true
 		if keep.LabelMode == "" {
