@@ -36,7 +36,8 @@ func benchModels(b *testing.B) []string {
 
 // BenchmarkClassify measures, for each model of benchModels, one batched
 // classification (preprocessing + ONNX Runtime) of 1, 4, 8 and 16 faces of
-// a 1280x720 frame, and reports milliseconds per call and per face.
+// a 1280x720 frame, and reports milliseconds per call and per face; the
+// mirror rows do the same with test-time mirroring (SetMirror).
 func BenchmarkClassify(b *testing.B) {
 	testenv.ORT(b)
 	for _, path := range benchModels(b) {
@@ -52,13 +53,22 @@ func benchClassify(b *testing.B, path string) {
 		}
 		frame := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
 		gocv.RandU(&frame, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
-		for _, n := range []int{1, 4, 8, 16} {
+		for _, run := range []struct {
+			n      int
+			mirror bool
+		}{{1, false}, {4, false}, {8, false}, {16, false}, {1, true}, {8, true}} {
+			n := run.n
 			boxes := make([]image.Rectangle, n)
 			for i := range boxes {
 				x, y := 40+(i%8)*150, 80+(i/8)*300
 				boxes[i] = image.Rect(x, y, x+120, y+140)
 			}
-			b.Run(fmt.Sprintf("%s/threads%d/batch%d", filepath.Base(path), threads, n), func(b *testing.B) {
+			name := fmt.Sprintf("%s/threads%d/batch%d", filepath.Base(path), threads, n)
+			if run.mirror {
+				name += "/mirror"
+			}
+			c.SetMirror(run.mirror)
+			b.Run(name, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					if _, err := c.Classify(frame, boxes); err != nil {
 						b.Fatal(err)
