@@ -220,6 +220,28 @@ func Commands(st *State) []string {
 	return cmds
 }
 
+// threadHistory says how many torch threads a run trained on, in order when
+// a resume changed it: "2 threads", "2 threads, then 1".
+func threadHistory(st *State) string {
+	n := []int{st.Options.Threads}
+	if len(st.Resumes) > 0 {
+		n[0] = st.Resumes[0].PrevThr
+	}
+	for _, r := range st.Resumes {
+		if r.Threads != n[len(n)-1] {
+			n = append(n, r.Threads)
+		}
+	}
+	s := fmt.Sprintf("%d thread", n[0])
+	if n[0] != 1 {
+		s += "s"
+	}
+	for _, t := range n[1:] {
+		s += fmt.Sprintf(", then %d", t)
+	}
+	return s
+}
+
 // CommandLine rebuilds the `ferlive train` command of a run.
 func CommandLine(o Options) string {
 	def := DefaultOptions()
@@ -376,7 +398,7 @@ func (r *ModelReport) WriteCard(path string) error {
 
 	p("## Training\n\n")
 	p("```\n%s\n```\n\n", CommandLine(st.Options))
-	full, partial := epochTimes(r.Metrics)
+	full, partial := epochTimes(r.Metrics, st.Resumes)
 	p("- Epochs: %d (best %s at epoch %d)", len(r.Metrics), valName, st.BestEpoch)
 	if partial {
 		p("; the last epoch was cut short when the time budget ran out")
@@ -387,7 +409,7 @@ func (r *ModelReport) WriteCard(path string) error {
 		p(", wall clock %s from start to last epoch", r.Metrics[len(r.Metrics)-1].Time.Sub(st.Started).Round(time.Minute))
 	}
 	p(".\n")
-	p("- Hardware: %d x %s, CPU only, libtorch 1.13.1 (Debian) on %d threads; the machine was shared with other jobs during training, so epoch times vary.\n", runtime.NumCPU(), cpuModel(), st.Options.Threads)
+	p("- Hardware: %d x %s, CPU only, libtorch 1.13.1 (Debian) on %s; the machine was shared with other jobs during training, so epoch times vary.\n", runtime.NumCPU(), cpuModel(), threadHistory(st))
 	opt := fmt.Sprintf("SGD, Nesterov momentum %g, weight decay %g (L2) on conv/linear weights", st.Options.Momentum, st.Options.WeightDecay)
 	if st.Options.Optimizer == "adamw" {
 		opt = fmt.Sprintf("AdamW (betas 0.9/0.999), decoupled weight decay %g on conv/linear weights", st.Options.WeightDecay)
@@ -480,14 +502,27 @@ func describe(st *State) string {
 
 type span struct{ mean, min, max float64 }
 
-func epochTimes(ms []EpochMetrics) (span, bool) {
+// epochTimes summarises the time of the epochs that ran in full, leaving out
+// those a time budget cut short; it reports whether the last one was.
+func epochTimes(ms []EpochMetrics, resumes []Resume) (span, bool) {
+	// a budget can end an epoch early: the last one, and the last one before
+	// each resume that started from a finished epoch (an extended budget)
+	ends := map[int]bool{}
+	if len(ms) > 0 {
+		ends[ms[len(ms)-1].Epoch] = true
+	}
+	for _, r := range resumes {
+		if r.Step == 0 {
+			ends[r.Epoch] = true
+		}
+	}
 	var s span
 	s.min = math.Inf(1)
 	var n int
 	partial := false
 	for i, m := range ms {
-		if i == len(ms)-1 && len(ms) > 1 && m.EpochSec < 0.8*ms[i-1].EpochSec {
-			partial = true
+		if i > 0 && ends[m.Epoch] && m.EpochSec < 0.8*ms[i-1].EpochSec {
+			partial = partial || i == len(ms)-1
 			continue
 		}
 		s.mean += m.EpochSec

@@ -36,6 +36,7 @@ func TestRunResumeExport(t *testing.T) {
 	}
 	o.Resume = true
 	o.Epochs = 3
+	o.Threads = 1
 	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,9 @@ func TestRunResumeExport(t *testing.T) {
 	if len(cmds) != 2 || !strings.Contains(cmds[0], "--epochs 2 ") || strings.Contains(cmds[0], "--resume") ||
 		!strings.Contains(cmds[1], "--out "+o.Out+" --resume --epochs 3") || !strings.Contains(cmds[1], "after epoch 2") {
 		t.Fatalf("commands of a run started for 2 epochs and resumed to 3:\n%s", strings.Join(cmds, "\n"))
+	}
+	if h := threadHistory(st0); h != "2 threads, then 1" {
+		t.Fatalf("threads of a run started on 2 and resumed on 1: %q", h)
 	}
 	// an interrupted run saves its checkpoint and returns the context's error
 	ctx, cancel := context.WithCancel(context.Background())
