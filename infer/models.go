@@ -12,6 +12,8 @@ import (
 var Shipped = []struct{ Name, File string }{
 	{"rlrcnet", "rlrcnet-fer2013.onnx"},
 	{"lfnsb", "lfnsb-ferplus.onnx"},
+	{"rlrcnet-int8", "rlrcnet-fer2013-int8.onnx"},
+	{"lfnsb-int8", "lfnsb-ferplus-int8.onnx"},
 }
 
 // ModelDirs lists where shipped models are looked for: $FERLIVE_MODEL_DIR,
@@ -45,7 +47,7 @@ func ModelDirs(buildDir string) []string {
 }
 
 // FindModel resolves --model: "" means the default shipped model, a short
-// name (rlrcnet, lfnsb) a shipped model, anything else a file path.
+// name (see Shipped) a shipped model, anything else a file path.
 func FindModel(nameOrPath string, dirs []string) (string, error) {
 	file := ""
 	switch {

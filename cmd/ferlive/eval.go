@@ -20,7 +20,7 @@ func runEval(ctx context.Context, args []string) error {
 		threads, batch                          int
 	)
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
-	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped default)")
+	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb, rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped default)")
 	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test), a FER+ folder holding label.csv (e.g. ferplus/data/FER2013Test: majority-vote labels), or a .tar.gz of either, unpacked to a temporary folder (required)")
 	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest); with a FER+ root, the FER+ folder to use (e.g. FER2013Test)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
@@ -49,48 +49,14 @@ func runEval(ctx context.Context, args []string) error {
 	}
 	defer c.Close()
 	c.SetMirror(mirror)
-	dir := data
-	if evaluate.IsArchive(data) {
-		tmp, err := os.MkdirTemp("", "ferlive-eval-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		if _, err := evaluate.Unpack(ctx, data, split, tmp); err != nil {
-			return err
-		}
-		dir = tmp
-	}
-	var list *evaluate.Listing
-	fer, isFER := evaluate.FERPlusFolder(dir, split)
-	switch {
-	case isFER:
-		// FER+ layout (label.csv beside the images): majority-vote labels
-		list, err = evaluate.ListFERPlus(fer, c.Labels())
-		if dir == data {
-			// report the folder itself; an archive keeps its name and split
-			data, split = fer, ""
-		}
-	default:
-		root := data
-		if dir != data { // unpacked archive: find the folder holding the class folders
-			var ok bool
-			if root, ok = evaluate.ClassRoot(dir, c.Labels()); !ok {
-				return fmt.Errorf("dataset archive %s: no class folders named like the model's labels %v (want <split>/<class>/<images>, e.g. fer2013/test/happy/*.png) and no FER+ folder %q with label.csv", data, c.Labels(), split)
-			}
-		}
-		list, err = evaluate.List(root, split, c.Labels())
-	}
+	ds, err := openDataset(ctx, data, split, c.Labels())
 	if err != nil {
 		return err
 	}
-	for _, s := range list.Skipped {
-		if isFER {
-			fmt.Fprintf(os.Stderr, "ferlive: skipping %s: no such label in %s %v\n", s, path, c.Labels())
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "ferlive: skipping class folder %q: no label of that name in %s %v\n", s, path, c.Labels())
-	}
+	defer ds.cleanup()
+	ds.warnSkipped(path, c.Labels())
+	data, split = ds.data, ds.split
+	list := ds.Listing
 	bar := progress.New(os.Stderr, "eval", len(list.Samples))
 	conf, err := evaluate.Run(ctx, c, list.Samples, batch, bar.Set)
 	bar.Finish()

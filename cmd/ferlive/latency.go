@@ -24,7 +24,7 @@ func runLatency(ctx context.Context, args []string) error {
 	)
 	fs := newFlags("latency", "ferlive latency --input CLIP [--model A --model B ...] [--frames N] [--encode]")
 	fs.StringVarP(&input, "input", "i", "", "video file (or image folder) to run on (required)")
-	fs.StringSliceVar(&models, "models", nil, "models to compare (shipped names or files), e.g. --models rlrcnet,rlrcnet-int8.onnx; default: --model")
+	fs.StringSliceVar(&models, "models", nil, "models to compare (shipped names or files), e.g. --models rlrcnet,rlrcnet-int8 (float32 against int8); default: --model")
 	fs.IntVar(&frames, "frames", 300, "frames to measure per model (0 = the whole input)")
 	fs.IntVar(&warmups, "warmup", 10, "frames run before measuring")
 	fs.BoolVar(&encode, "encode", false, "also draw and encode an output video (to a temporary file)")
@@ -61,9 +61,13 @@ func runLatency(ctx context.Context, args []string) error {
 		fmt.Printf("throughput %.1f fps\n\n", fps)
 	}
 	if len(rows) > 1 {
+		w := 10 // columns as wide as the longest model name
+		for _, r := range rows {
+			w = max(w, len(strings.TrimSuffix(r.name, ".onnx")))
+		}
 		fmt.Printf("%-11s", "mean ms")
 		for _, r := range rows {
-			fmt.Printf(" %16.16s", r.name)
+			fmt.Printf(" %*s", w, strings.TrimSuffix(r.name, ".onnx"))
 		}
 		fmt.Printf("   ratio to %s\n", rows[0].name)
 		for _, s := range rows[0].stats {
@@ -77,7 +81,7 @@ func runLatency(ctx context.Context, args []string) error {
 					}
 				}
 				vals = append(vals, v)
-				fmt.Printf(" %16.2f", v)
+				fmt.Printf(" %*.2f", w, v)
 			}
 			var ratios []string
 			for _, v := range vals[1:] {
@@ -134,6 +138,7 @@ func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup 
 		return nil
 	}))
 	cfg := e.config(f, info)
+	cfg.Buffer = 0 // no read-ahead: a frame's total is its latency as from a camera, not queueing
 	if err := pipeline.Run(ctx, cfg, src, sinks); err != nil && !errors.Is(err, errStop) {
 		return nil, 0, "", err
 	}

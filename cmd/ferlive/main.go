@@ -50,6 +50,7 @@ func commands() []command {
 		{"live", "show live recognition on a camera or stream (the default command)", runLive},
 		{"annotate", "annotate a video, image or image folder: video + CSV / JSON Lines", runAnnotate},
 		{"eval", "evaluate an exported model on an image-folder dataset", runEval},
+		{"quantize", "make an int8 model from a float32 one, calibrated on real faces", runQuantize},
 		{"latency", "per-stage latency report on a clip, for one or more models", runLatency},
 	}
 	return append(cmds, trainerCommands()...)

@@ -42,7 +42,7 @@ type runtimeFlags struct {
 const mirrorHelp = "classify every face together with its mirror image, in the same batched call, and average the two (test-time augmentation: about twice the classifier's time)"
 
 func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
-	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped rlrcnet-fer2013.onnx)")
+	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (rlrcnet, lfnsb, or their int8 versions rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped rlrcnet-fer2013.onnx)")
 	fs.StringVar(&f.detector, "detector", "haar", "face detector: "+strings.Join(facedetect.Kinds, ", "))
 	fs.StringVar(&f.detModel, "detector-model", "", "detector model file (cascade XML for haar, default Debian's frontal face cascade; ONNX file for yunet and ultraface, required)")
 	every := 1

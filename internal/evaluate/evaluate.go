@@ -91,12 +91,19 @@ func List(dir, prefix string, labels []string) (*Listing, error) {
 	return out, nil
 }
 
-// Run classifies every sample in batches and returns the confusion matrix.
-func Run(ctx context.Context, c Classifier, samples []Sample, batch int, progress func(done int)) (*metrics.Confusion, error) {
+// Preprocessor is the part of infer.Classifier that turns images into a
+// model input batch.
+type Preprocessor interface {
+	PreprocessImages(imgs []gocv.Mat) ([]float32, error)
+}
+
+// Batches decodes the samples as a camera would deliver them (BGR), in
+// batches of at most batch, preprocesses each batch as the runtime does and
+// hands it to fn with the index of its first sample.
+func Batches(ctx context.Context, c Preprocessor, samples []Sample, batch int, fn func(start int, in []float32, n int) error) error {
 	if batch < 1 {
 		batch = 64
 	}
-	conf := metrics.NewConfusion(c.Labels())
 	imgs := make([]gocv.Mat, 0, batch)
 	closeAll := func() {
 		for _, m := range imgs {
@@ -107,24 +114,37 @@ func Run(ctx context.Context, c Classifier, samples []Sample, batch int, progres
 	defer closeAll()
 	for start := 0; start < len(samples); start += batch {
 		if err := ctx.Err(); err != nil {
-			return conf, err
+			return err
 		}
 		end := min(start+batch, len(samples))
 		for _, s := range samples[start:end] {
 			m := gocv.IMRead(s.Path, gocv.IMReadColor) // as a camera frame: BGR
 			if m.Empty() {
 				m.Close()
-				return conf, fmt.Errorf("image %s: cannot be decoded", s.Path)
+				return fmt.Errorf("image %s: cannot be decoded", s.Path)
 			}
 			imgs = append(imgs, m)
 		}
 		in, err := c.PreprocessImages(imgs)
 		if err != nil {
-			return conf, err
+			return err
 		}
-		probs, err := c.Run(in, len(imgs))
+		n := len(imgs)
+		closeAll()
+		if err := fn(start, in, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run classifies every sample in batches and returns the confusion matrix.
+func Run(ctx context.Context, c Classifier, samples []Sample, batch int, progress func(done int)) (*metrics.Confusion, error) {
+	conf := metrics.NewConfusion(c.Labels())
+	err := Batches(ctx, c, samples, batch, func(start int, in []float32, n int) error {
+		probs, err := c.Run(in, n)
 		if err != nil {
-			return conf, err
+			return err
 		}
 		for i, p := range probs {
 			best := 0
@@ -135,12 +155,12 @@ func Run(ctx context.Context, c Classifier, samples []Sample, batch int, progres
 			}
 			conf.Add(samples[start+i].Class, best)
 		}
-		closeAll()
 		if progress != nil {
-			progress(end)
+			progress(start + n)
 		}
-	}
-	return conf, nil
+		return nil
+	})
+	return conf, err
 }
 
 // Report is the JSON form of an evaluation.

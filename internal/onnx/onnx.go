@@ -175,6 +175,17 @@ func (m *Model) SetMeta(key, value string) {
 	m.Metadata = append(m.Metadata, StringPair{key, value})
 }
 
+// DeleteMeta removes the metadata_props entry key, if present.
+func (m *Model) DeleteMeta(key string) {
+	var out []StringPair
+	for _, p := range m.Metadata {
+		if p.Key != key {
+			out = append(out, p)
+		}
+	}
+	m.Metadata = out
+}
+
 // MetaMap returns all metadata as a map.
 func (m *Model) MetaMap() map[string]string {
 	out := make(map[string]string, len(m.Metadata))

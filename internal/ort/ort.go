@@ -112,6 +112,10 @@ type Options struct {
 	Device   string // cpu (default), cuda or tensorrt
 	DeviceID int    // GPU index for cuda / tensorrt
 	Threads  int    // intra-op threads; 0 = ONNX Runtime's default
+	// Optimized, if set, is a file to which ONNX Runtime writes the graph it
+	// runs after its optimisations (fusions, such as QDQ units into
+	// QLinearConv), for inspection.
+	Optimized string
 }
 
 // Session is an ONNX Runtime session with dynamic shapes and the model's
@@ -139,6 +143,12 @@ func sessionOptions(o Options) (*ort.SessionOptions, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		so.Destroy()
 		return nil, err
+	}
+	if o.Optimized != "" {
+		if err := so.SetOptimizedModelFilePath(o.Optimized); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("optimized model file %s: %w", o.Optimized, err)
+		}
 	}
 	switch strings.ToLower(o.Device) {
 	case "", "cpu":

@@ -81,8 +81,11 @@ type Config struct {
 	// detection on every frame, fresh ids, no smoothing.
 	Still   bool
 	Tracker facedetect.TrackerOptions
-	// Buffer is the number of frames queued between stages: 0 for live
-	// sources (always work on the newest frame), a few for files.
+	// Buffer is the number of frames queued between stages: a few for
+	// files, whose frames a reader goroutine decodes ahead; 0 for live
+	// sources (always work on the newest frame) and for latency
+	// measurements: each frame is read when the detector is free, so its
+	// total is its own latency, not time spent queued behind other frames.
 	Buffer int
 }
 
@@ -150,11 +153,11 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		now := cfg.Stats.Since(stage, t0)
 		return &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now}, true
 	}
-	// Files: a reader goroutine decodes ahead. Live sources already keep
+	// Files: a reader goroutine decodes ahead (unless Buffer is 0). Live sources already keep
 	// only their newest frame, so the detector pulls when it is free: a frame
 	// read ahead would be stale by the time it is detected.
 	pull := read
-	if !live {
+	if !live && cfg.Buffer > 0 {
 		frames := make(chan *Result, cfg.Buffer)
 		go func() {
 			defer close(frames)
