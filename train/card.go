@@ -77,6 +77,16 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 			}
 			ds = append(ds, d)
 		}
+	} else if st.dataset() == "folders" {
+		f, err := probeFolders(o.Data, st.Labels)
+		if err != nil {
+			return nil, err
+		}
+		_, va, te, err := data.LoadFolders(o.Data, f, st.size())
+		if err != nil {
+			return nil, err
+		}
+		ds = []*data.Dataset{va, te}
 	} else {
 		_, pubSel, privSel := data.FER2013()
 		if ds, err = data.Load(o.Data, st.Labels, st.size(), pubSel, privSel); err != nil {
@@ -129,7 +139,11 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 		return nil, err
 	}
 	defer c.Close()
+	folders := st.dataset() == "folders"
 	list := func(split string) (*evaluate.Listing, error) {
+		if folders {
+			return listFolders(root, split, c.Labels(), &r.EvalDir)
+		}
 		if fer {
 			dir, ok := evaluate.FERPlusFolder(root, split)
 			if !ok {
@@ -150,6 +164,9 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 		return l, err
 	}
 	splits := []string{"PublicTest", "PrivateTest"}
+	if folders {
+		splits = []string{"val", "test"}
+	}
 	if fer {
 		_, va, te := data.FERPlusFolders()
 		splits = []string{va, te}
@@ -179,21 +196,80 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 	return r, nil
 }
 
-// findDir finds the folder named name at or below root (two levels).
+// findDir finds the folder named name (ignoring case) in root or one
+// folder below it.
 func findDir(root, name string) (string, error) {
-	for _, p := range []string{filepath.Join(root, name), filepath.Join(root, "fer2013", name)} {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p, nil
+	match := func(dir string) string {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if e.IsDir() && strings.EqualFold(e.Name(), name) {
+				return filepath.Join(dir, e.Name())
+			}
 		}
+		return ""
+	}
+	if p := match(root); p != "" {
+		return p, nil
 	}
 	ents, _ := os.ReadDir(root)
 	for _, e := range ents {
-		p := filepath.Join(root, e.Name(), name)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p, nil
+		if e.IsDir() {
+			if p := match(filepath.Join(root, e.Name())); p != "" {
+				return p, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("dataset %s: no %s/ folder", root, name)
+}
+
+// listFolders lists the files of a plain image-folder dataset's split for
+// ONNX Runtime: "test" is test/; "val" is the validation folder or, without
+// one, the training images data.HeldOut holds out (the trainer's rule).
+// dir is set to the folder listed.
+func listFolders(root, split string, labels []string, dir *string) (*evaluate.Listing, error) {
+	f, err := data.ProbeFolders(root)
+	if err != nil {
+		return nil, err
+	}
+	name := split
+	if split == "val" {
+		name = f.Val
+		if name == "" {
+			name = "train"
+		}
+	}
+	d, err := findDir(root, name)
+	if err != nil {
+		return nil, err
+	}
+	*dir = d
+	l, err := evaluate.List(d, "", labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.Skipped) > 0 {
+		return nil, fmt.Errorf("%s: class folders %v match no label", d, l.Skipped)
+	}
+	if split == "val" && f.Val == "" {
+		l.Samples = heldOut(l.Samples)
+	}
+	return l, nil
+}
+
+// heldOut keeps the samples data.HeldOut holds out: per class, ranked by
+// file name.
+func heldOut(s []evaluate.Sample) []evaluate.Sample {
+	s = append([]evaluate.Sample(nil), s...)
+	sort.SliceStable(s, func(i, j int) bool { return filepath.Base(s[i].Path) < filepath.Base(s[j].Path) })
+	rank := map[int]int{}
+	var out []evaluate.Sample
+	for _, x := range s {
+		if data.HeldOut(rank[x.Class]) {
+			out = append(out, x)
+		}
+		rank[x.Class]++
+	}
+	return out
 }
 
 // Commands rebuilds the `./bin/ferlive train` commands that produced a run:
@@ -302,8 +378,11 @@ func archTitle(st *State) string {
 
 // datasetTitle is the dataset's name as the papers write it.
 func datasetTitle(st *State) string {
-	if st.dataset() == "ferplus" {
+	switch st.dataset() {
+	case "ferplus":
 		return "FER+"
+	case "folders":
+		return "the image folders " + filepath.Base(strings.TrimSuffix(st.Options.Data, ".tar.gz"))
 	}
 	return "FER2013"
 }
@@ -355,6 +434,14 @@ func (r *ModelReport) WriteCard(path string) error {
 		if st.Options.LabelMode == "soft" {
 			p(" Training targets were the vote distributions (single votes dropped as outliers, as in FER+'s reference code: `--labels soft`); selection and test use the majority labels.")
 		}
+	} else if st.dataset() == "folders" {
+		p("## Data and protocol\n\nImage folders `%s` (`train/`, `test/`", st.Options.Data)
+		val := fmt.Sprintf("every %dth training image of each class (by file name), held out and never trained on", data.HoldOutEvery)
+		if f, err := data.ProbeFolders(st.Options.Data); err == nil && f.Val != "" {
+			p(", `%s/`", f.Val)
+			val = "the `" + f.Val + "/` folder"
+		}
+		p("), faces converted to gray %dx%d, %d classes `%s` (the class folders). Train on `train/`, select the checkpoint on %s, report `test/`. No test face was used for training or model selection.", size, size, len(st.Labels), strings.Join(st.Labels, ", "), val)
 	} else {
 		p("## Data and protocol\n\nFER2013 (Kaggle challenge data, research use), image-folder layout, 48x48 gray faces, 7 classes `%s`.\n", strings.Join(st.Labels, ", "))
 		p("Train on the `Training_*` faces, select the checkpoint on the 3,589 `PublicTest_*` faces, report the 3,589 `PrivateTest_*` faces (the protocol of the papers). No test face was used for training or model selection; PrivateTest numbers were logged per epoch for the curves only.")
@@ -547,6 +634,8 @@ func notes(r *ModelReport) string {
 	case st.arch() == "lfnsb":
 		fmt.Fprintf(&b, "- %s with %.3f M parameters after %d epochs at %dx%d. The paper reports RAF-DB 91.07%% and AffectNet-7 66.57%% at 112x112; it gives no FER+ figure.\n",
 			pct(acc), float64(r.Params)/1e6, len(r.Metrics), st.size(), st.size())
+	case st.dataset() == "folders":
+		fmt.Fprintf(&b, "- %s on `test/` with %.3f M parameters after %d epochs.\n", pct(acc), float64(r.Params)/1e6, len(r.Metrics))
 	case st.dataset() == "ferplus":
 		fmt.Fprintf(&b, "- %s on FER+ Test with %.3f M parameters after %d epochs. The paper reports FER2013 71.14%%; it gives no FER+ figure.\n",
 			pct(acc), float64(r.Params)/1e6, len(r.Metrics))

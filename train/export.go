@@ -188,6 +188,14 @@ func LoadTrain(st *State) (*data.Dataset, error) {
 		tr, _, _ := data.FERPlusFolders()
 		return data.LoadFERPlus(data.ResolveFERPlus(o.Data), tr, st.Labels, st.size())
 	}
+	if st.dataset() == "folders" {
+		f, err := probeFolders(o.Data, st.Labels)
+		if err != nil {
+			return nil, err
+		}
+		tr, _, _, err := data.LoadFolders(o.Data, f, st.size())
+		return tr, err
+	}
 	tr, _, _ := data.FER2013()
 	ds, err := data.Load(o.Data, contract.FER2013Labels, st.size(), tr)
 	if err != nil {

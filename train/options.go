@@ -59,8 +59,8 @@ type Options struct {
 func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Arch, "arch", "rlrcnet", "model architecture: rlrcnet or lfnsb")
 	fs.StringVar(&o.Variant, "variant", "full", "ablation row of the paper's Table 3: shufflenet, rm, clipk5, sa, full")
-	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,test}/<class>/*), or a folder holding fer2013.tar.gz; or FER+ (ferplus.tar.gz or its folder)")
-	fs.StringVar(&o.Dataset, "dataset", "auto", "fer2013 (train on Training, select on PublicTest, report PrivateTest; 7 classes), ferplus (train on FER2013Train, select on FER2013Valid, report FER2013Test; 8 classes with contempt), or auto (ferplus when --data is in the FER+ layout)")
+	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,[val,]test}/<class>/*: FER2013, RAF-DB, CK+, AffectNet exports, your own faces), or a folder holding fer2013.tar.gz; or FER+ (ferplus.tar.gz or its folder)")
+	fs.StringVar(&o.Dataset, "dataset", "auto", "fer2013 (train on Training, select on PublicTest, report PrivateTest; 7 classes), ferplus (train on FER2013Train, select on FER2013Valid, report FER2013Test; 8 classes with contempt), folders (your own faces: <root>/train/<class>/*, <root>/test/<class>/*, optionally <root>/val/<class>/*, else every 10th training image per class is held out for selection; the classes are the folder names), or auto (ferplus for the FER+ layout, fer2013 for Training_/PublicTest_/PrivateTest_ files, else folders)")
 	fs.StringVar(&o.LabelMode, "labels", "majority", "FER+ training targets: majority (the vote winner; ties and unknown/not-a-face majorities dropped) or soft (the same faces, each with its vote distribution as the target); selection and test always use majority labels")
 	fs.IntVar(&o.Size, "size", 0, "input side in pixels (0: the architecture's default: rlrcnet 48, lfnsb "+fmt.Sprint(DefaultLFNSBSize)+"); lfnsb takes 48 to 224 (the paper uses 112), rlrcnet only 48")
 	fs.Float64Var(&o.CHWeight, "ch-weight", 0.1, "lfnsb: weight of the Cosine-Harmony loss added to the cross-entropy (0: cross-entropy only)")
@@ -125,9 +125,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--arch %q: want rlrcnet or lfnsb", o.Arch)
 	}
 	switch o.Dataset {
-	case "auto", "fer2013", "ferplus", "":
+	case "auto", "fer2013", "ferplus", "folders", "":
 	default:
-		return fmt.Errorf("--dataset %q: want fer2013, ferplus or auto", o.Dataset)
+		return fmt.Errorf("--dataset %q: want fer2013, ferplus, folders or auto", o.Dataset)
 	}
 	switch o.LabelMode {
 	case "majority", "soft", "":

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/ferlive/ferlive/internal/contract"
@@ -68,10 +69,12 @@ func (st *State) arch() string {
 	return st.Options.Arch
 }
 
-// dataset is the run's dataset: fer2013 or ferplus.
+// dataset is the run's dataset: fer2013, ferplus or folders (plain
+// image folders).
 func (st *State) dataset() string {
-	if st.Options.Dataset == "ferplus" {
-		return "ferplus"
+	switch st.Options.Dataset {
+	case "ferplus", "folders":
+		return st.Options.Dataset
 	}
 	return "fer2013"
 }
@@ -90,10 +93,26 @@ func (st *State) size() int {
 func (st *State) Splits() (val, test string) { return splitNames(st.dataset()) }
 
 func splitNames(dataset string) (val, test string) {
-	if dataset == "ferplus" {
+	if dataset == "ferplus" || dataset == "folders" {
 		return "Valid", "Test"
 	}
 	return "PublicTest", "PrivateTest"
+}
+
+// probeFolders probes a plain image-folder dataset; labels, when a run
+// already has them (resume, export), must be the classes found.
+func probeFolders(path string, labels []string) (*data.Folders, error) {
+	f, err := data.ProbeFolders(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.FER2013 {
+		return nil, fmt.Errorf("dataset %s follows the FER2013 protocol (Training_*, PublicTest_*, PrivateTest_* files); train it with --dataset fer2013", path)
+	}
+	if labels != nil && strings.Join(labels, ",") != strings.Join(f.Classes, ",") {
+		return nil, fmt.Errorf("dataset %s has classes %v, but the run was trained on %v", path, f.Classes, labels)
+	}
+	return f, nil
 }
 
 // DefaultLFNSBSize is LFNSB's default input side on this trainer: FER+'s
@@ -178,6 +197,14 @@ func (t *Trainer) setup() error {
 			o.Dataset = "fer2013"
 			if data.IsFERPlus(o.Data) {
 				o.Dataset = "ferplus"
+			} else {
+				f, err := data.ProbeFolders(o.Data)
+				if err != nil {
+					return err
+				}
+				if !f.FER2013 {
+					o.Dataset = "folders"
+				}
 			}
 		}
 		if o.Arch != "lfnsb" {
@@ -186,8 +213,8 @@ func (t *Trainer) setup() error {
 		if o.LabelMode == "soft" && o.Dataset != "ferplus" {
 			return fmt.Errorf("--labels soft needs FER+ vote counts (--dataset ferplus)")
 		}
-		if o.Dataset == "ferplus" && o.RestoreFrom != "" {
-			return fmt.Errorf("--restore-from repairs the FER2013 training split; FER+ faces are intact")
+		if o.Dataset != "fer2013" && o.RestoreFrom != "" {
+			return fmt.Errorf("--restore-from repairs the FER2013 training split; it does not apply to --dataset %s", o.Dataset)
 		}
 		if o.LabelMode == "" {
 			o.LabelMode = "majority"
@@ -231,6 +258,20 @@ func (t *Trainer) setup() error {
 		if t.priv, err = data.LoadFERPlus(src, te, labels, size); err != nil {
 			return err
 		}
+	} else if st.dataset() == "folders" {
+		f, err := probeFolders(o.Data, t.st.Labels)
+		if err != nil {
+			return err
+		}
+		labels = f.Classes
+		if t.train, t.pub, t.priv, err = data.LoadFolders(o.Data, f, size); err != nil {
+			return err
+		}
+		how := fmt.Sprintf("every %dth training image of each class held out", data.HoldOutEvery)
+		if f.Val != "" {
+			how = "folder " + f.Val + "/"
+		}
+		t.logf("image folders %s: classes %v; validation: %s", o.Data, labels, how)
 	} else {
 		trainSel, pubSel, privSel := data.FER2013()
 		ds, err := data.Load(o.Data, labels, size, trainSel, pubSel, privSel)

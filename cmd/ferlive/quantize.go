@@ -24,7 +24,7 @@ import (
 
 // quantizeFlags are the options of `ferlive quantize`.
 type quantizeFlags struct {
-	model, data, split, out, testSplit, card, ortLib string
+	model, data, split, out, testData, testSplit, card, ortLib string
 	faces, threads                                   int
 }
 
@@ -36,7 +36,8 @@ func runQuantize(ctx context.Context, args []string) error {
 	fs.StringVar(&f.split, "split", "", "keep only images whose name starts with this prefix (e.g. PublicTest); with a FER+ root, the FER+ folder (e.g. FER2013Valid)")
 	fs.IntVar(&f.faces, "faces", 512, "calibration faces, taken evenly over the sorted list (0 = all)")
 	fs.StringVar(&f.out, "out", "", "int8 model to write (default: the model's name with -int8, in the working directory)")
-	fs.StringVar(&f.testSplit, "test-split", "", "also score the float32 and the int8 model on this split of --data (e.g. PrivateTest, FER2013Test); the int8 accuracy goes into the model's ferlive.accuracy")
+	fs.StringVar(&f.testSplit, "test-split", "", "also score the float32 and the int8 model on this split of --data or --test-data (e.g. PrivateTest, FER2013Test; all: every image); the int8 accuracy goes into the model's ferlive.accuracy")
+	fs.StringVar(&f.testData, "test-data", "", "test faces for --test-split, if not in --data (e.g. myfaces/test when calibrating on myfaces/train)")
 	fs.StringVar(&f.card, "card", "", "write a model card (Markdown, with a confusion-matrix PNG beside it) of the int8 model; needs --test-split")
 	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads (0 = one per core)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library")
@@ -50,7 +51,9 @@ func runQuantize(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("quantize: --faces %d: want 0 (all) or more", f.faces)}
 	case f.card != "" && f.testSplit == "":
 		return usageError{errors.New("quantize: --card needs --test-split (the split whose accuracy the card reports)")}
-	case f.testSplit != "" && f.testSplit == f.split:
+	case f.testData != "" && f.testSplit == "":
+		return usageError{errors.New("quantize: --test-data needs --test-split (use --test-split all for every image of it)")}
+	case f.testSplit != "" && f.testSplit == f.split && (f.testData == "" || f.testData == f.data):
 		return usageError{fmt.Errorf("quantize: --test-split %s is also the calibration --split; calibrate on training or validation faces", f.testSplit)}
 	}
 	if err := ort.InitDefault(f.ortLib, defaultORTLib); err != nil {
@@ -193,13 +196,13 @@ func openTemp(q *onnx.Model, f quantizeFlags) (qc *infer.Classifier, done func()
 // scoreBoth scores the float model c and its int8 version qc on the test
 // split.
 func scoreBoth(ctx context.Context, c, qc *infer.Classifier, f quantizeFlags) (fconf, qconf *metrics.Confusion, err error) {
-	ds, err := openDataset(ctx, f.data, f.testSplit, c.Labels())
+	ds, err := openDataset(ctx, f.testFaces(), f.testPrefix(), c.Labels())
 	if err != nil {
 		return nil, nil, err
 	}
 	defer ds.cleanup()
 	if len(ds.Samples) == 0 {
-		return nil, nil, fmt.Errorf("dataset %s (split %q): no test images", f.data, f.testSplit)
+		return nil, nil, fmt.Errorf("dataset %s (split %q): no test images", f.testFaces(), f.testSplit)
 	}
 	for _, r := range []struct {
 		c    *infer.Classifier
@@ -214,6 +217,22 @@ func scoreBoth(ctx context.Context, c, qc *infer.Classifier, f quantizeFlags) (f
 		}
 	}
 	return fconf, qconf, nil
+}
+
+// testFaces is the dataset holding the test split.
+func (f quantizeFlags) testFaces() string {
+	if f.testData != "" {
+		return f.testData
+	}
+	return f.data
+}
+
+// testPrefix is the test split as a file-name prefix ("all": every file).
+func (f quantizeFlags) testPrefix() string {
+	if f.testSplit == "all" {
+		return ""
+	}
+	return f.testSplit
 }
 
 // quantCard gathers the int8 model card's figures.
@@ -241,10 +260,14 @@ func quantCard(m *onnx.Model, path string, f quantizeFlags, st quantize.Stats, n
 	if f.split != "" {
 		cmd = append(cmd, "--split", f.split)
 	}
-	cmd = append(cmd, "--faces", strconv.Itoa(f.faces), "--out", f.out, "--test-split", f.testSplit, "--card", f.card)
+	cmd = append(cmd, "--faces", strconv.Itoa(f.faces), "--out", f.out)
+	if f.testData != "" {
+		cmd = append(cmd, "--test-data", f.testData)
+	}
+	cmd = append(cmd, "--test-split", f.testSplit, "--card", f.card)
 	return &quantize.Card{
 		Model: f.out, Source: path, Arch: meta[contract.KeyArch], Dataset: meta[contract.KeyDataset],
-		CalibData: f.data, CalibSplit: f.split, CalibFaces: n, TestData: f.data, TestSplit: f.testSplit,
+		CalibData: f.data, CalibSplit: f.split, CalibFaces: n, TestData: f.testFaces(), TestSplit: f.testSplit,
 		Int8: qconf, Float: fconf, Stats: st, RuntimeOps: ops, Params: gs.Params, FLOPs: gs.FLOPs, Size: size,
 		ModelBytes: sizeOf(f.out), SourceBytes: sizeOf(path), Command: strings.Join(cmd, " "), Took: took,
 	}, nil

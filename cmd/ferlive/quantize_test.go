@@ -153,6 +153,7 @@ func TestQuantizeBadInput(t *testing.T) {
 		{"no data", []string{"--model", model}, "--data", 2},
 		{"card without a test split", []string{"--model", model, "--data", data, "--card", filepath.Join(dir, "c.md")}, "--test-split", 2},
 		{"test split is the calibration split", []string{"--model", model, "--data", data, "--split", "Cal", "--test-split", "Cal"}, "Cal", 2},
+		{"test data without a test split", []string{"--model", model, "--data", data, "--test-data", data}, "--test-split", 2},
 		{"negative faces", []string{"--model", model, "--data", data, "--faces", "-3"}, "-3", 2},
 		{"missing data", []string{"--model", model, "--data", filepath.Join(dir, "nowhere")}, "nowhere", 1},
 		{"empty split", []string{"--model", model, "--data", data, "--split", "Nope"}, "Nope", 1},
@@ -174,5 +175,28 @@ func TestQuantizeBadInput(t *testing.T) {
 				t.Errorf("a model was written")
 			}
 		})
+	}
+}
+
+// TestQuantizeOwnFolders: a user's own faces in train/ and test/ folders
+// calibrate on one and score the other (--test-data, --test-split all).
+func TestQuantizeOwnFolders(t *testing.T) {
+	testenv.ORT(t)
+	dir := t.TempDir()
+	spec := testmodel.DefaultSpec()
+	model := filepath.Join(dir, "net.onnx")
+	if err := testmodel.Write(model, spec, testmodel.Options{Widths: []int64{8, 16}, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(3))
+	writeFaces(t, filepath.Join(dir, "mine", "train"), "img", spec.Labels[:3], 4, r)
+	writeFaces(t, filepath.Join(dir, "mine", "test"), "img", spec.Labels[:3], 3, r)
+	out := filepath.Join(dir, "net-int8.onnx")
+	stdout := captureStdout(t, func() error {
+		return dispatch(context.Background(), []string{"quantize", "--model", model, "--data", filepath.Join(dir, "mine", "train"),
+			"--test-data", filepath.Join(dir, "mine", "test"), "--test-split", "all", "--out", out, "--card", filepath.Join(dir, "c.md")})
+	})
+	if !bytes.Contains(stdout, []byte("calibrated on 12 faces")) || !bytes.Contains(stdout, []byte("(9 images)")) {
+		t.Errorf("output %q: want 12 calibration faces from train/ and 9 test images from test/", stdout)
 	}
 }

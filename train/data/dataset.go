@@ -23,6 +23,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	_ "golang.org/x/image/bmp" // the other formats eval reads
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
 )
 
 // Dataset is a set of square grayscale images held in memory.
@@ -84,7 +88,8 @@ func FER2013() (train, public, private Selection) {
 	return Selection{"train", "Training"}, Selection{"test", "PublicTest"}, Selection{"test", "PrivateTest"}
 }
 
-// Load reads an image-folder dataset <root>/<dir>/<class>/<file> from a
+// Load reads an image-folder dataset <root>/<dir>/<class>/<file> (folder
+// names matched ignoring case) from a
 // directory or a .tar.gz (the root may sit one folder deeper, as in
 // fer2013.tar.gz's fer2013/ prefix, or path may be a data folder holding
 // fer2013.tar.gz or fer2013/). classes fixes the label order; a class folder
@@ -104,7 +109,7 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 			return nil
 		}
 		for si, s := range sel {
-			if dir != s.Dir || !strings.HasPrefix(name, s.Prefix) {
+			if !strings.EqualFold(dir, s.Dir) || !strings.HasPrefix(name, s.Prefix) {
 				continue
 			}
 			b, err := read()
@@ -134,9 +139,9 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", path, err)
 	}
-	index := map[string]int{}
+	index := map[string]int{} // class folders match labels ignoring case
 	for i, c := range classes {
-		index[c] = i
+		index[strings.ToLower(c)] = i
 	}
 	out := make([]*Dataset, len(sel))
 	for i := range out {
@@ -155,7 +160,7 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 		if errs[i] != nil {
 			return nil, fmt.Errorf("dataset %s: %s/%s: %w", path, r.class, r.name, errs[i])
 		}
-		l, ok := index[r.class]
+		l, ok := index[strings.ToLower(r.class)]
 		if !ok {
 			if !seen[r.class] {
 				seen[r.class] = true
@@ -229,7 +234,7 @@ func resolve(path string) string {
 
 func isImage(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".jpg", ".jpeg", ".png":
+	case ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff":
 		return true
 	}
 	return false
