@@ -25,7 +25,7 @@ import (
 // quantizeFlags are the options of `ferlive quantize`.
 type quantizeFlags struct {
 	model, data, split, out, testData, testSplit, card, ortLib string
-	faces, threads                                   int
+	faces, threads                                             int
 }
 
 func runQuantize(ctx context.Context, args []string) error {
