@@ -22,7 +22,7 @@ func runEval(ctx context.Context, args []string) error {
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
 	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb, rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped default)")
 	fs.StringVar(&data, "data", "", "dataset folder holding one folder per class (e.g. fer2013/test), a FER+ folder holding label.csv (e.g. ferplus/data/FER2013Test: majority-vote labels), or a .tar.gz of either, unpacked to a temporary folder (required)")
-	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest); with a FER+ root, the FER+ folder to use (e.g. FER2013Test)")
+	fs.StringVar(&split, "split", "", "keep only images whose file name starts with this prefix (e.g. PrivateTest); or the folder of that name holding class folders (e.g. test for myfaces/test/<class>/*); with a FER+ root, the FER+ folder to use (e.g. FER2013Test)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
 	fs.BoolVar(&mirror, "mirror", false, mirrorHelp)
