@@ -199,25 +199,8 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 // findDir finds the folder named name (ignoring case) in root or one
 // folder below it.
 func findDir(root, name string) (string, error) {
-	match := func(dir string) string {
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if e.IsDir() && strings.EqualFold(e.Name(), name) {
-				return filepath.Join(dir, e.Name())
-			}
-		}
-		return ""
-	}
-	if p := match(root); p != "" {
+	if p := evaluate.FindFolder(root, name); p != "" {
 		return p, nil
-	}
-	ents, _ := os.ReadDir(root)
-	for _, e := range ents {
-		if e.IsDir() {
-			if p := match(filepath.Join(root, e.Name())); p != "" {
-				return p, nil
-			}
-		}
 	}
 	return "", fmt.Errorf("dataset %s: no %s/ folder", root, name)
 }

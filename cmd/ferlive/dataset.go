@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/ferlive/ferlive/internal/evaluate"
 )
@@ -48,9 +46,9 @@ func openDataset(ctx context.Context, data, split string, labels []string) (*dat
 			// report the folder itself; an archive keeps its name and split
 			d.data, d.split = fer, ""
 		}
-	case split != "" && splitFolder(dir, split) != "":
+	case split != "" && evaluate.FindFolder(dir, split) != "":
 		// --split names a folder of class folders (myfaces/test/<class>/*)
-		d.Listing, err = evaluate.List(splitFolder(dir, split), "", labels)
+		d.Listing, err = evaluate.List(evaluate.FindFolder(dir, split), "", labels)
 	default:
 		root := data
 		if dir != data { // unpacked archive: find the folder holding the class folders
@@ -78,30 +76,4 @@ func (d *dataset) warnSkipped(model string, labels []string) {
 		}
 		fmt.Fprintf(os.Stderr, "ferlive: skipping class folder %q: no label of that name in %s %v\n", s, model, labels)
 	}
-}
-
-// splitFolder returns the folder named split (ignoring case) in dir or one
-// folder below it, or "" if there is none.
-func splitFolder(dir, split string) string {
-	look := func(d string) string {
-		ents, _ := os.ReadDir(d)
-		for _, e := range ents {
-			if e.IsDir() && strings.EqualFold(e.Name(), split) {
-				return filepath.Join(d, e.Name())
-			}
-		}
-		return ""
-	}
-	if p := look(dir); p != "" {
-		return p
-	}
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if e.IsDir() {
-			if p := look(filepath.Join(dir, e.Name())); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
 }

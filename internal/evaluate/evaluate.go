@@ -196,3 +196,29 @@ func (r Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	return enc.Encode(r)
 }
+
+// FindFolder returns the folder named name (ignoring case) in root or one
+// folder below it (an archive's top folder), or "" if there is none.
+func FindFolder(root, name string) string {
+	look := func(d string) string {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if e.IsDir() && strings.EqualFold(e.Name(), name) {
+				return filepath.Join(d, e.Name())
+			}
+		}
+		return ""
+	}
+	if p := look(root); p != "" {
+		return p
+	}
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if e.IsDir() {
+			if p := look(filepath.Join(root, e.Name())); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}

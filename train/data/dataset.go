@@ -121,23 +121,8 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 		}
 		return nil
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
-	}
-	if st.IsDir() {
-		err = filepath.WalkDir(path, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(path, p)
-			return add(rel, func() ([]byte, error) { return os.ReadFile(p) })
-		})
-	} else {
-		err = readTarGz(path, add)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", path, err)
+	if err := walkFiles(path, add); err != nil {
+		return nil, err
 	}
 	index := map[string]int{} // class folders match labels ignoring case
 	for i, c := range classes {
@@ -238,6 +223,30 @@ func isImage(name string) bool {
 		return true
 	}
 	return false
+}
+
+// walkFiles calls add for every regular file of the directory or .tar.gz
+// at path, with its path relative to path and a function that reads it.
+func walkFiles(path string, add func(rel string, read func() ([]byte, error)) error) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	if st.IsDir() {
+		err = filepath.WalkDir(path, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(path, p)
+			return add(rel, func() ([]byte, error) { return os.ReadFile(p) })
+		})
+	} else {
+		err = readTarGz(path, add)
+	}
+	if err != nil {
+		return fmt.Errorf("dataset %s: %w", path, err)
+	}
+	return nil
 }
 
 // errStop, returned by readTarGz's callback, ends the walk without an error.

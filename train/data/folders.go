@@ -2,8 +2,6 @@ package data
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -67,23 +65,8 @@ func ProbeFolders(path string) (*Folders, error) {
 		}
 		return nil
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
-	}
-	if st.IsDir() {
-		err = filepath.WalkDir(path, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(path, p)
-			return add(rel, nil)
-		})
-	} else {
-		err = readTarGz(path, add)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", path, err)
+	if err := walkFiles(path, add); err != nil {
+		return nil, err
 	}
 	find := func(names ...string) string {
 		for split := range classes {
