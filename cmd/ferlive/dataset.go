@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ferlive/ferlive/internal/evaluate"
 )
@@ -46,7 +47,7 @@ func openDataset(ctx context.Context, data, split string, labels []string) (*dat
 			// report the folder itself; an archive keeps its name and split
 			d.data, d.split = fer, ""
 		}
-	case split != "" && evaluate.FindFolder(dir, split) != "":
+	case split != "" && !isLabel(split, labels) && evaluate.FindFolder(dir, split) != "":
 		// --split names a folder of class folders (myfaces/test/<class>/*)
 		d.Listing, err = evaluate.List(evaluate.FindFolder(dir, split), "", labels)
 	default:
@@ -76,4 +77,15 @@ func (d *dataset) warnSkipped(model string, labels []string) {
 		}
 		fmt.Fprintf(os.Stderr, "ferlive: skipping class folder %q: no label of that name in %s %v\n", s, model, labels)
 	}
+}
+
+// isLabel reports whether name is one of labels, ignoring case (a class
+// folder, not a split folder).
+func isLabel(name string, labels []string) bool {
+	for _, l := range labels {
+		if strings.EqualFold(name, l) {
+			return true
+		}
+	}
+	return false
 }
