@@ -93,7 +93,7 @@ func (c *Card) Write(path string) error {
 		p("| %s | %d | %s | %s |\n", l, sup[i], pct(pi[i]), pct(pf[i]))
 	}
 	p("\n## Confusion matrix, int8 (%s; rows true, columns predicted)\n\n%s\n![confusion matrix](%s)\n\n", c.TestSplit, c.Int8.Markdown(), filepath.Base(png))
-	p("## Reproduce\n\n```\n%s\n```\n\nCalibration and quantisation took %s on this machine; the test faces (`%s`%s) were then scored with both models. They were not used for calibration.\n", c.Command, c.Took.Round(100*time.Millisecond), filepath.Base(c.TestData), splitText(c.TestSplit))
+	p("## Reproduce\n\n```\n%s\n```\n\nCalibration and quantisation took %s on this machine; the test faces (`%s`, split `%s`) were then scored with both models. They were not used for calibration.\n", c.Command, c.Took.Round(100*time.Millisecond), filepath.Base(c.TestData), c.TestSplit)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		os.Remove(tmp)
