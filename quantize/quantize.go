@@ -154,7 +154,11 @@ func Model(m *onnx.Model, ranges Ranges) (*onnx.Model, Stats, error) {
 	var inits []*onnx.Tensor
 	dq := map[string]string{}     // activation -> its dequantised copy
 	scale := map[string]float32{} // activation -> its scale
-	var qdqNodes []*onnx.Node
+	// each activation's Quantize/Dequantize pair goes right after the node
+	// (or graph input) producing it, so the graph stays topologically
+	// sorted; weight and bias dequantisers read only initializers and go first
+	pairs := map[string][]*onnx.Node{}
+	var weightNodes []*onnx.Node
 	qdq := func(t string) {
 		if _, ok := dq[t]; ok {
 			return
@@ -162,7 +166,7 @@ func Model(m *onnx.Model, ranges Ranges) (*onnx.Model, Stats, error) {
 		s, z := actParams(ranges[t])
 		sn, zn := t+"_scale", t+"_zero"
 		inits = append(inits, onnx.FloatTensor(sn, nil, []float32{s}), onnx.Uint8Tensor(zn, nil, []uint8{z}))
-		qdqNodes = append(qdqNodes,
+		pairs[t] = append(pairs[t],
 			&onnx.Node{Name: t + "_Q", OpType: "QuantizeLinear", Inputs: []string{t, sn, zn}, Outputs: []string{t + "_q"}},
 			&onnx.Node{Name: t + "_DQ", OpType: "DequantizeLinear", Inputs: []string{t + "_q", sn, zn}, Outputs: []string{t + "_dq"}})
 		dq[t] = t + "_dq"
@@ -238,7 +242,7 @@ func Model(m *onnx.Model, ranges Ranges) (*onnx.Model, Stats, error) {
 			st.FloatBytes += 4 * oc
 			st.Int8Bytes += 12 * oc
 		}
-		qdqNodes = append(qdqNodes, nodes...)
+		weightNodes = append(weightNodes, nodes...)
 		conv[n] = ins
 		st.Convs++
 	}
@@ -258,21 +262,8 @@ func Model(m *onnx.Model, ranges Ranges) (*onnx.Model, Stats, error) {
 	}
 	g.Initializers = append(g.Initializers, inits...)
 
-	// rewrite the nodes: consumers read the dequantised copies; each
-	// Quantize/Dequantize pair follows the node (or graph input) producing
-	// its tensor, so the graph stays topologically sorted
-	pairs := map[string][]*onnx.Node{}
-	for _, q := range qdqNodes {
-		switch {
-		case q.OpType == "QuantizeLinear":
-			pairs[q.Inputs[0]] = append(pairs[q.Inputs[0]], q)
-		case len(q.Inputs[0]) > 3 && q.Inputs[0][len(q.Inputs[0])-2:] == "_q":
-			t := q.Inputs[0][:len(q.Inputs[0])-2]
-			pairs[t] = append(pairs[t], q)
-		default: // weight and bias dequantisers go first
-			g.Nodes = append(g.Nodes, q)
-		}
-	}
+	// rewrite the nodes: consumers read the dequantised copies
+	g.Nodes = append(g.Nodes, weightNodes...)
 	emit := func(t string) {
 		g.Nodes = append(g.Nodes, pairs[t]...)
 		delete(pairs, t)

@@ -38,6 +38,10 @@ func openDataset(ctx context.Context, data, split string, labels []string) (*dat
 	}
 	var err error
 	fer, isFER := evaluate.FERPlusFolder(dir, split)
+	splitDir := ""
+	if split != "" && !isLabel(split, labels) {
+		splitDir = evaluate.FindFolder(dir, split)
+	}
 	switch {
 	case isFER:
 		// FER+ layout (label.csv beside the images): majority-vote labels
@@ -47,9 +51,9 @@ func openDataset(ctx context.Context, data, split string, labels []string) (*dat
 			// report the folder itself; an archive keeps its name and split
 			d.data, d.split = fer, ""
 		}
-	case split != "" && !isLabel(split, labels) && evaluate.FindFolder(dir, split) != "":
+	case splitDir != "":
 		// --split names a folder of class folders (myfaces/test/<class>/*)
-		d.Listing, err = evaluate.List(evaluate.FindFolder(dir, split), "", labels)
+		d.Listing, err = evaluate.List(splitDir, "", labels)
 	default:
 		root := data
 		if dir != data { // unpacked archive: find the folder holding the class folders

@@ -114,8 +114,8 @@ func runQuantize(ctx context.Context, args []string) error {
 	} else {
 		q.DeleteMeta(contract.KeyAccuracy) // the float model's figure does not describe this one
 	}
-	if err := writeModel(f.out, q); err != nil {
-		return err
+	if err := onnx.WriteFile(f.out, q); err != nil {
+		return fmt.Errorf("writing %s: %w", f.out, err)
 	}
 	fmt.Printf("wrote %s\n", f.out)
 	if f.card == "" {
@@ -125,10 +125,10 @@ func runQuantize(ctx context.Context, args []string) error {
 		return nil
 	}
 	card, err := quantCard(m, path, f, st, n, took, fconf, qconf, c.Spec().Size)
-	card.Speed, card.Threads = speed, threadsUsed(f.threads)
 	if err != nil {
 		return err
 	}
+	card.Speed, card.Threads = speed, threadsUsed(f.threads)
 	if err := card.Write(f.card); err != nil {
 		return err
 	}
@@ -308,19 +308,4 @@ func spread(s []evaluate.Sample, n int) []evaluate.Sample {
 		out[i] = s[i*len(s)/n]
 	}
 	return out
-}
-
-// writeModel writes m to path through a temporary file, so that an error
-// or an interruption never leaves a truncated model behind.
-func writeModel(path string, m *onnx.Model) error {
-	tmp := path + ".tmp"
-	if err := onnx.WriteFile(tmp, m); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -148,10 +148,14 @@ func ReadFile(path string) (*Model, error) {
 func WriteFile(path string, m *Model) error {
 	b := m.Encode()
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
+	err := os.WriteFile(tmp, b, 0o644)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	return os.Rename(tmp, path)
+	if err != nil {
+		os.Remove(tmp) // no half-written file is left behind
+	}
+	return err
 }
 
 // Meta returns the metadata value for key and whether it is present.
