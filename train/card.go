@@ -139,10 +139,15 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 		return nil, err
 	}
 	defer c.Close()
-	folders := st.dataset() == "folders"
+	var folders *data.Folders // plain image folders: probed once for both splits
+	if st.dataset() == "folders" {
+		if folders, err = data.ProbeFolders(root); err != nil {
+			return nil, err
+		}
+	}
 	list := func(split string) (*evaluate.Listing, error) {
-		if folders {
-			return listFolders(root, split, c.Labels(), &r.EvalDir)
+		if folders != nil {
+			return listFolders(root, folders, split, c.Labels(), &r.EvalDir)
 		}
 		if fer {
 			dir, ok := evaluate.FERPlusFolder(root, split)
@@ -164,7 +169,7 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 		return l, err
 	}
 	splits := []string{"PublicTest", "PrivateTest"}
-	if folders {
+	if folders != nil {
 		splits = []string{"val", "test"}
 	}
 	if fer {
@@ -205,15 +210,11 @@ func findDir(root, name string) (string, error) {
 	return "", fmt.Errorf("dataset %s: no %s/ folder", root, name)
 }
 
-// listFolders lists the files of a plain image-folder dataset's split for
-// ONNX Runtime: "test" is test/; "val" is the validation folder or, without
-// one, the training images data.HeldOut holds out (the trainer's rule).
-// dir is set to the folder listed.
-func listFolders(root, split string, labels []string, dir *string) (*evaluate.Listing, error) {
-	f, err := data.ProbeFolders(root)
-	if err != nil {
-		return nil, err
-	}
+// listFolders lists the files of a split of the plain image-folder dataset
+// at root (f is its probe) for ONNX Runtime: "test" is test/; "val" is the
+// validation folder or, without one, the training images data.HeldOutMask
+// holds out (the trainer's rule). dir is set to the folder listed.
+func listFolders(root string, f *data.Folders, split string, labels []string, dir *string) (*evaluate.Listing, error) {
 	name := split
 	if split == "val" {
 		name = f.Val
@@ -239,18 +240,17 @@ func listFolders(root, split string, labels []string, dir *string) (*evaluate.Li
 	return l, nil
 }
 
-// heldOut keeps the samples data.HeldOut holds out: per class, ranked by
-// file name.
+// heldOut keeps the samples data.HeldOutMask holds out.
 func heldOut(s []evaluate.Sample) []evaluate.Sample {
-	s = append([]evaluate.Sample(nil), s...)
-	sort.SliceStable(s, func(i, j int) bool { return filepath.Base(s[i].Path) < filepath.Base(s[j].Path) })
-	rank := map[int]int{}
+	names, labels := make([]string, len(s)), make([]int, len(s))
+	for i, x := range s {
+		names[i], labels[i] = filepath.Base(x.Path), x.Class
+	}
 	var out []evaluate.Sample
-	for _, x := range s {
-		if data.HeldOut(rank[x.Class]) {
-			out = append(out, x)
+	for i, held := range data.HeldOutMask(names, labels) {
+		if held {
+			out = append(out, s[i])
 		}
-		rank[x.Class]++
 	}
 	return out
 }

@@ -134,22 +134,15 @@ func LoadFolders(path string, f *Folders, size int) (train, val, test *Dataset, 
 }
 
 // SplitHeldOut splits d into the images it keeps for training and those
-// HeldOut holds out, ranking each class's images by file name.
+// HeldOut holds out (HeldOutMask).
 func SplitHeldOut(d *Dataset) (train, val *Dataset) {
 	train = &Dataset{Classes: d.Classes, Size: d.Size}
 	val = &Dataset{Classes: d.Classes, Size: d.Size}
-	idx := make([]int, d.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return d.Names[idx[a]] < d.Names[idx[b]] })
-	rank := map[int]int{}
-	for _, i := range idx {
+	for i, held := range HeldOutMask(d.Names, d.Labels) {
 		dst := train
-		if HeldOut(rank[d.Labels[i]]) {
+		if held {
 			dst = val
 		}
-		rank[d.Labels[i]]++
 		dst.Images = append(dst.Images, d.Images[i])
 		dst.Labels = append(dst.Labels, d.Labels[i])
 		dst.Names = append(dst.Names, d.Names[i])
@@ -158,6 +151,24 @@ func SplitHeldOut(d *Dataset) (train, val *Dataset) {
 		}
 	}
 	return train, val
+}
+
+// HeldOutMask says which of the images (file names and class labels, in
+// any order) HeldOut holds out, ranking each class's images by file name:
+// the one rule for the trainer and for evaluating the validation files.
+func HeldOutMask(names []string, labels []int) []bool {
+	idx := make([]int, len(names))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return names[idx[a]] < names[idx[b]] })
+	held := make([]bool, len(names))
+	rank := map[int]int{}
+	for _, i := range idx {
+		held[i] = HeldOut(rank[labels[i]])
+		rank[labels[i]]++
+	}
+	return held
 }
 
 func sameSet(a, b []string) bool {
