@@ -330,6 +330,7 @@ func CommandLine(o Options) string {
 	add(o.SA != "auto", "--sa "+o.SA)
 	add(o.Dual != "auto", "--dual "+o.Dual)
 	add(o.RestoreFrom != "", "--restore-from "+o.RestoreFrom)
+	add(o.InitFrom != "", "--init-from "+o.InitFrom)
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
 	return strings.Join(parts, " ")
 }
@@ -479,6 +480,14 @@ func (r *ModelReport) WriteCard(path string) error {
 		p(", wall clock %s from start to last epoch", r.Metrics[len(r.Metrics)-1].Time.Sub(st.Started).Round(time.Minute))
 	}
 	p(".\n")
+	if in := st.Init; in != nil {
+		p("- Initialised from `%s` (`--init-from`; classes %s", in.Path, strings.Join(in.Labels, ","))
+		if !in.Head {
+			p(", other than the data's, so the classifier started fresh")
+		}
+		p("): its %d batch norms re-centred on training faces, it scored %s %s and %s %s before training (epoch 0); the training time below is this run's alone.\n",
+			in.Recentred, valName, pct(in.PublicAcc), testName, pct(in.PrivateAcc))
+	}
 	p("- Hardware: %d x %s, CPU only, libtorch 1.13.1 (Debian) on %s; the machine was shared with other jobs during training, so epoch times vary.\n", runtime.NumCPU(), cpuModel(), threadHistory(st))
 	opt := fmt.Sprintf("SGD, Nesterov momentum %g, weight decay %g (L2) on conv/linear weights", st.Options.Momentum, st.Options.WeightDecay)
 	if st.Options.Optimizer == "adamw" {

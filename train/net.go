@@ -30,8 +30,8 @@ type Net interface {
 	// CalibrationLogits runs the layers with batch statistics, updating
 	// the running statistics, as inference would see the images.
 	CalibrationLogits(x *torch.Tensor) []*torch.Tensor
-	// BNMomenta returns the momenta of every batch norm.
-	BNMomenta() []*float64
+	// Norms returns every batch norm.
+	Norms() []*nn.Norm
 	// Export writes the ONNX graph; w weights the conventional branch of
 	// a dual model.
 	Export(w float64, spec contract.Spec) (*onnx.Model, error)
@@ -87,11 +87,11 @@ func (n rlrcnetNet) Loss(x *torch.Tensor, t Targets) (loss, logits *torch.Tensor
 	return t.ce(z, 0, x.Shape()[0]), z
 }
 
-// BNMomenta implements Net.
-func (n rlrcnetNet) BNMomenta() []*float64 {
-	var out []*float64
+// Norms implements Net.
+func (n rlrcnetNet) Norms() []*nn.Norm {
+	var out []*nn.Norm
 	for _, c := range n.ConvBNs() {
-		out = append(out, &c.Momentum)
+		out = append(out, &c.Norm)
 	}
 	return out
 }

@@ -47,6 +47,7 @@ type Options struct {
 	Quiet       bool     `json:"-"`
 	Budget      Duration `json:"budget"`
 	RestoreFrom string   `json:"restore_from,omitempty"`
+	InitFrom    string   `json:"init_from,omitempty"`
 	RestoreMin  float64  `json:"restore_min_corr,omitempty"`
 	Dataset     string   `json:"dataset,omitempty"`   // fer2013 or ferplus (auto is resolved before the run starts; empty in older runs: fer2013)
 	LabelMode   string   `json:"labels,omitempty"`    // FER+ targets: majority or soft (empty: majority)
@@ -95,6 +96,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
+	fs.StringVar(&o.InitFrom, "init-from", "", "start from the weights of an exported ferlive model (.onnx of the same --arch and --variant, e.g. assets/models/rlrcnet-fer2013.onnx) instead of random ones: fine-tune it on --data, or continue its training; with other classes than the data's, its classifier starts fresh. The run takes the model's input normalisation, and its accuracy before training is epoch 0, the first best")
 	fs.Float64Var(&o.RestoreMin, "restore-min-corr", 0.9, "with --restore-from, drop training faces whose best match correlates below this")
 	fs.DurationVar((*time.Duration)(&o.Budget), "budget", 0, "training-time budget (e.g. 100m): the cosine schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of it spent, and training stops when it is spent (or after --epochs); for shared or slow machines; with --resume it replaces the run's budget")
 }

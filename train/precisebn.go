@@ -4,7 +4,6 @@ package train
 
 import (
 	"fmt"
-	"math/rand"
 
 	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/torch"
@@ -21,32 +20,26 @@ func RecalibrateBN(m Net, d *data.Dataset, mean, std float32, batches, batch int
 	if batches <= 0 {
 		return nil
 	}
-	sub := &data.Dataset{Classes: d.Classes, Size: d.Size}
-	rng := rand.New(rand.NewSource(seed))
-	perm := rng.Perm(d.Len())
 	n := batches * batch
 	if n > d.Len() {
-		n = d.Len() - d.Len()%batch
+		n = d.Len() - d.Len()%batch // whole batches: each weighs the same in the average
 	}
-	for _, i := range perm[:n] {
-		sub.Images = append(sub.Images, d.Images[i])
-		sub.Labels = append(sub.Labels, d.Labels[i])
-	}
-	bns := m.BNMomenta()
+	sub := sample(d, n, seed)
+	bns := m.Norms()
 	saved := make([]float64, len(bns))
-	for i, c := range bns {
-		saved[i] = *c
+	for i, b := range bns {
+		saved[i] = b.Momentum
 	}
 	defer func() {
-		for i, c := range bns {
-			*c = saved[i]
+		for i, b := range bns {
+			b.Momentum = saved[i]
 		}
 	}()
 	err := torch.NoGrad(func() (err error) {
 		defer torch.Recover(&err)
 		for k, b := range data.EvalBatches(sub, batch, mean, std) {
-			for _, c := range bns {
-				*c = 1 / float64(k+1) // cumulative average
+			for _, b := range bns {
+				b.Momentum = 1 / float64(k+1) // cumulative average
 			}
 			s := torch.NewScope()
 			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)

@@ -43,6 +43,7 @@ type State struct {
 	Best      *EpochMetrics   `json:"best,omitempty"`
 	Started   time.Time       `json:"started"`
 	Resumes   []Resume        `json:"resumes,omitempty"`
+	Init      *InitFrom       `json:"init,omitempty"` // the exported model the run started from (--init-from)
 	Extra     json.RawMessage `json:"extra,omitempty"`
 }
 
@@ -219,6 +220,13 @@ func (t *Trainer) setup() error {
 		if o.LabelMode == "" {
 			o.LabelMode = "majority"
 		}
+		if o.Size == 0 && o.InitFrom != "" {
+			spec, err := readSpec(o.InitFrom)
+			if err != nil {
+				return fmt.Errorf("--init-from %s: %w", o.InitFrom, err)
+			}
+			o.Size = spec.Size // the model's input side
+		}
 		if o.Size == 0 {
 			o.Size = 48
 			if o.Arch == "lfnsb" {
@@ -328,6 +336,11 @@ func (t *Trainer) setup() error {
 	}
 	t.model = m
 	t.st.Params = m.NumParams()
+	if !o.Resume && o.InitFrom != "" {
+		if err := t.initFrom(o.InitFrom); err != nil {
+			return err
+		}
+	}
 	var ps []torch.Param
 	for _, v := range m.Vars() {
 		if v.Buffer {

@@ -54,3 +54,23 @@ func (m *Model) Export(spec contract.Spec) (model *onnx.Model, err error) {
 	}
 	return om, nil
 }
+
+// Import reads the weights of a graph Export wrote (with the same
+// configuration) into m: folded batch norms come back as weights plus an
+// equivalent batch norm (nn.Norm.SetAffine; re-centre them before
+// training), the fused RepVGG block as its 3x3 branch. The graph has no
+// Cosine-Harmony centres: they keep their initialisation (set them with
+// SetCentres). With head false the classifier keeps its initialisation
+// (fine-tuning to other classes).
+func (m *Model) Import(g *onnx.Model, head bool) (err error) {
+	defer torch.Recover(&err)
+	im := nn.NewImporter(g)
+	_, ls := m.layers()
+	for _, l := range ls[:len(ls)-1] {
+		nn.ImportLayer(im, l)
+	}
+	if head {
+		m.FC.Import(im)
+	}
+	return nil
+}

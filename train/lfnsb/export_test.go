@@ -44,9 +44,9 @@ func settle(t *testing.T, m *Model, rng *rand.Rand) {
 		}
 		nt.Drop()
 	}
-	moms := m.BNMomenta()
-	for _, p := range moms {
-		*p = 1
+	norms := m.Norms()
+	for _, b := range norms {
+		b.Momentum = 1
 	}
 	s := int64(m.Cfg.Size)
 	x := make([]float32, 16*s*s)
@@ -63,8 +63,8 @@ func settle(t *testing.T, m *Model, rng *rand.Rand) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range moms {
-		*p = 0.1
+	for _, b := range norms {
+		b.Momentum = 0.1
 	}
 }
 

@@ -65,8 +65,15 @@ func (b *Bottleneck) Vars() []nn.Var {
 	return concatVars([]string{"expand", "dw", "project"}, b.Expand, b.DW, b.Project)
 }
 
-// BNMomenta implements nn.BNLayer.
-func (b *Bottleneck) BNMomenta() []*float64 { return nn.Momenta(b.Expand, b.DW, b.Project) }
+// Norms implements nn.BNLayer.
+func (b *Bottleneck) Norms() []*nn.Norm { return nn.Norms(b.Expand, b.DW, b.Project) }
+
+// Import implements nn.Importable.
+func (b *Bottleneck) Import(im *nn.Importer) {
+	b.Expand.Import(im)
+	b.DW.Import(im)
+	b.Project.Import(im)
+}
 
 // Export implements nn.Layer.
 func (b *Bottleneck) Export(e *nn.Exporter, in string) string {
@@ -180,10 +187,10 @@ func (m *Model) NumParams() int64 {
 	return n
 }
 
-// BNMomenta returns the momenta of every batch norm.
-func (m *Model) BNMomenta() []*float64 {
+// Norms returns every batch norm.
+func (m *Model) Norms() []*nn.Norm {
 	_, ls := m.layers()
-	return nn.Momenta(ls...)
+	return nn.Norms(ls...)
 }
 
 // Forward runs the model (train: batch statistics, running statistics
@@ -215,4 +222,27 @@ func (m *Model) Logits(x *torch.Tensor) *torch.Tensor {
 // Describe is a one-line description with the parameter count.
 func (m *Model) Describe() string {
 	return fmt.Sprintf("LFNSB %s; %d parameters", m.Cfg, m.NumParams())
+}
+
+// SetCentres sets the Cosine-Harmony centres (one row per class); a nil
+// row keeps its centre.
+func (m *Model) SetCentres(rows [][]float32) (err error) {
+	defer torch.Recover(&err)
+	k, d := int64(m.Cfg.Classes), m.Cfg.Embedding
+	if int64(len(rows)) != k {
+		return fmt.Errorf("%d centres for %d classes", len(rows), k)
+	}
+	c := nn.Values(m.Centres)
+	for i, r := range rows {
+		if r == nil {
+			continue
+		}
+		if int64(len(r)) != d {
+			return fmt.Errorf("centre %d has %d values, the embedding %d", i, len(r), d)
+		}
+		copy(c[int64(i)*d:], r)
+	}
+	src := torch.MustFromFloat32(c, []int64{k, d}, false)
+	defer src.Drop()
+	return m.Centres.CopyFrom(src)
 }

@@ -17,28 +17,29 @@ import (
 // preceding linear operation at export, and RepVGGDW's three branches fuse
 // into one depthwise convolution.
 
-// BNLayer is implemented by layers that hold batch norms; BNMomenta
-// returns pointers to their momenta (precise-BN recalibration sets them).
+// BNLayer is implemented by layers that hold batch norms; Norms returns
+// them (precise-BN recalibration sets their momenta, an import re-centres
+// them).
 type BNLayer interface {
-	BNMomenta() []*float64
+	Norms() []*Norm
 }
 
-// Momenta collects the batch-norm momenta of the layers that have any.
-func Momenta(ls ...Layer) []*float64 {
-	var out []*float64
+// Norms collects the batch norms of the layers that have any.
+func Norms(ls ...Layer) []*Norm {
+	var out []*Norm
 	for _, l := range ls {
 		if b, ok := l.(BNLayer); ok {
-			out = append(out, b.BNMomenta()...)
+			out = append(out, b.Norms()...)
 		}
 	}
 	return out
 }
 
-// BNMomenta implements BNLayer.
-func (c *ConvBN) BNMomenta() []*float64 { return []*float64{&c.Momentum} }
+// Norms implements BNLayer.
+func (c *ConvBN) Norms() []*Norm { return []*Norm{&c.Norm} }
 
-// BNMomenta implements BNLayer.
-func (s Sequential) BNMomenta() []*float64 { return Momenta(s...) }
+// Norms implements BNLayer.
+func (s Sequential) Norms() []*Norm { return Norms(s...) }
 
 // PReLU is max(x,0) + a*min(x,0) with a learned slope a per channel
 // (MobileFaceNet's activation), applied to [N,C,H,W] maps.
@@ -65,41 +66,15 @@ func (p *PReLU) Export(e *Exporter, in string) string {
 // BatchNorm is a stand-alone batch norm over the channels (axis 1) of
 // [N,C] or [N,C,H,W] inputs.
 type BatchNorm struct {
-	Gamma, Beta, RunMean, RunVar *torch.Tensor
-	C                            int64
-	Eps, Momentum                float64
+	Norm
+	C int64
 }
 
 // NewBatchNorm makes a batch norm over c channels (gamma 1, beta 0).
-func NewBatchNorm(c int64) *BatchNorm {
-	return &BatchNorm{Gamma: param(fill(c, 1), c), Beta: param(fill(c, 0), c),
-		RunMean: buffer(fill(c, 0), c), RunVar: buffer(fill(c, 1), c), C: c, Eps: 1e-5, Momentum: 0.1}
-}
+func NewBatchNorm(c int64) *BatchNorm { return &BatchNorm{Norm: newNorm(c), C: c} }
 
-// Forward implements Layer.
-func (b *BatchNorm) Forward(x *torch.Tensor, train bool) *torch.Tensor {
-	return x.MustBatchNorm(b.Gamma, b.Beta, b.RunMean, b.RunVar, train, b.Momentum, b.Eps)
-}
-
-// Vars implements Layer.
-func (b *BatchNorm) Vars() []Var {
-	return []Var{{Name: "gamma", T: b.Gamma}, {Name: "beta", T: b.Beta},
-		{Name: "mean", T: b.RunMean, Buffer: true}, {Name: "var", T: b.RunVar, Buffer: true}}
-}
-
-// BNMomenta implements BNLayer.
-func (b *BatchNorm) BNMomenta() []*float64 { return []*float64{&b.Momentum} }
-
-// Affine returns the inference-time batch norm as y = s*x + t per channel.
-func (b *BatchNorm) Affine() (s, t []float64) {
-	g, be, m, v := Values(b.Gamma), Values(b.Beta), Values(b.RunMean), Values(b.RunVar)
-	s, t = make([]float64, b.C), make([]float64, b.C)
-	for c := range s {
-		s[c] = float64(g[c]) / math.Sqrt(float64(v[c])+b.Eps)
-		t[c] = float64(be[c]) - float64(m[c])*s[c]
-	}
-	return s, t
-}
+// Norms implements BNLayer.
+func (b *BatchNorm) Norms() []*Norm { return []*Norm{&b.Norm} }
 
 // Export implements Layer (as a per-channel Mul and Add on [N,C,H,W]).
 func (b *BatchNorm) Export(e *Exporter, in string) string {
@@ -171,11 +146,11 @@ func (m *MixConv) Vars() []Var {
 	return out
 }
 
-// BNMomenta implements BNLayer.
-func (m *MixConv) BNMomenta() []*float64 {
-	var out []*float64
+// Norms implements BNLayer.
+func (m *MixConv) Norms() []*Norm {
+	var out []*Norm
 	for _, p := range m.Parts {
-		out = append(out, &p.Momentum)
+		out = append(out, &p.Norm)
 	}
 	return out
 }
@@ -221,10 +196,8 @@ func (r *RepVGGDW) Vars() []Var {
 	return append(out, prefixed("id", r.ID.Vars())...)
 }
 
-// BNMomenta implements BNLayer.
-func (r *RepVGGDW) BNMomenta() []*float64 {
-	return []*float64{&r.Conv3.Momentum, &r.Conv1.Momentum, &r.ID.Momentum}
-}
+// Norms implements BNLayer.
+func (r *RepVGGDW) Norms() []*Norm { return []*Norm{&r.Conv3.Norm, &r.Conv1.Norm, &r.ID.Norm} }
 
 // Fused returns the single depthwise 3x3 convolution (weights [C,1,3,3]
 // and bias [C]) equal to the block at inference: the folded 3x3 kernel,
@@ -276,8 +249,8 @@ func (l *LinearBN) Vars() []Var {
 	return append([]Var{{Name: "w", T: l.W, Decay: true}}, prefixed("bn", l.BN.Vars())...)
 }
 
-// BNMomenta implements BNLayer.
-func (l *LinearBN) BNMomenta() []*float64 { return l.BN.BNMomenta() }
+// Norms implements BNLayer.
+func (l *LinearBN) Norms() []*Norm { return l.BN.Norms() }
 
 // Export implements Layer: Gemm with the batch norm folded in.
 func (l *LinearBN) Export(e *Exporter, in string) string {
@@ -346,8 +319,8 @@ func (s *SpatialBias) Vars() []Var {
 	return append(prefixed("reduce", s.Reduce.Vars()), Var{Name: "conv1d.w", T: s.W, Decay: true}, Var{Name: "conv1d.b", T: s.B})
 }
 
-// BNMomenta implements BNLayer.
-func (s *SpatialBias) BNMomenta() []*float64 { return s.Reduce.BNMomenta() }
+// Norms implements BNLayer.
+func (s *SpatialBias) Norms() []*Norm { return s.Reduce.Norms() }
 
 // Export implements Layer. The adaptive pooling and the bilinear
 // upsampling are linear maps over the spatial positions with fixed

@@ -171,11 +171,10 @@ func ActivationByName(name string) (Activation, error) {
 // ConvBN is a bias-free convolution, batch norm and an optional activation.
 // It exports as one Conv (batch norm folded) and the activation.
 type ConvBN struct {
-	W                              *torch.Tensor
-	Gamma, Beta, RunMean, RunVar   *torch.Tensor
+	W *torch.Tensor
+	Norm
 	In, Out, K, Stride, Pad, Group int64
 	Act                            Activation // nil: linear
-	Eps, Momentum                  float64
 }
 
 // NewConvBN makes a ConvBN with He-normal weights (fan in).
@@ -187,18 +186,14 @@ func NewConvBN(rng *rand.Rand, in, out, k, stride, groups int64, act Activation)
 		w[i] = float32(rng.NormFloat64() * std)
 	}
 	return &ConvBN{
-		W:     param(w, out, in/groups, k, k),
-		Gamma: param(fill(out, 1), out), Beta: param(fill(out, 0), out),
-		RunMean: buffer(fill(out, 0), out), RunVar: buffer(fill(out, 1), out),
+		W: param(w, out, in/groups, k, k), Norm: newNorm(out),
 		In: in, Out: out, K: k, Stride: stride, Pad: k / 2, Group: groups, Act: act,
-		Eps: 1e-5, Momentum: 0.1,
 	}
 }
 
 // Forward implements Layer.
 func (c *ConvBN) Forward(x *torch.Tensor, train bool) *torch.Tensor {
-	y := x.MustConv2d(c.W, nil, c.Stride, c.Pad, c.Group)
-	y = y.MustBatchNorm(c.Gamma, c.Beta, c.RunMean, c.RunVar, train, c.Momentum, c.Eps)
+	y := c.Norm.Forward(x.MustConv2d(c.W, nil, c.Stride, c.Pad, c.Group), train)
 	if c.Act != nil {
 		y = c.Act.Apply(y)
 	}
@@ -207,27 +202,20 @@ func (c *ConvBN) Forward(x *torch.Tensor, train bool) *torch.Tensor {
 
 // Vars implements Layer.
 func (c *ConvBN) Vars() []Var {
-	return []Var{
-		{Name: "w", T: c.W, Decay: true},
-		{Name: "bn.gamma", T: c.Gamma}, {Name: "bn.beta", T: c.Beta},
-		{Name: "bn.mean", T: c.RunMean, Buffer: true}, {Name: "bn.var", T: c.RunVar, Buffer: true},
-	}
+	return append([]Var{{Name: "w", T: c.W, Decay: true}}, prefixed("bn", c.Norm.Vars())...)
 }
 
 // Folded returns the convolution weights and bias with batch norm folded in.
 func (c *ConvBN) Folded() (w, b []float32) {
 	w = Values(c.W)
-	g, be, m, v := Values(c.Gamma), Values(c.Beta), Values(c.RunMean), Values(c.RunVar)
+	s, t := c.Affine()
 	per := int64(len(w)) / c.Out
-	b = make([]float32, c.Out)
 	for o := int64(0); o < c.Out; o++ {
-		s := float64(g[o]) / math.Sqrt(float64(v[o])+c.Eps)
 		for i := o * per; i < (o+1)*per; i++ {
-			w[i] = float32(float64(w[i]) * s)
+			w[i] = float32(float64(w[i]) * s[o])
 		}
-		b[o] = float32(float64(be[o]) - float64(m[o])*s)
 	}
-	return w, b
+	return w, f32(t)
 }
 
 // Export implements Layer.

@@ -83,3 +83,49 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// Import reads the weights of a graph Export wrote (with the same
+// configuration) into m: folded batch norms come back as weights plus an
+// equivalent batch norm (nn.Norm.SetAffine; re-centre them before
+// training). w is the conventional branch's weight the graph was exported
+// with; the exported logits do not depend on it, only how the two
+// branches share them. With head false the classifiers keep their
+// initialisation (fine-tuning to other classes). A dual model exported
+// with a branch weighted 0 cannot be imported.
+func (m *Model) Import(g *onnx.Model, w float64, head bool) (err error) {
+	defer torch.Recover(&err)
+	if len(m.Branches) == 1 {
+		w = 1
+	} else if w <= 0 || w >= 1 {
+		return fmt.Errorf("branch weight %g: a dual model's graph holds both branches only with a weight in (0, 1)", w)
+	}
+	im := nn.NewImporter(g)
+	m.Stem.Import(im)
+	m.Stage2.Import(im)
+	if m.SA != nil {
+		m.SA.Import(im)
+	}
+	m.Stage3.Import(im)
+	for i, br := range m.Branches {
+		scale := float32(w)
+		if i == 1 {
+			scale = float32(1 - w)
+		}
+		br.Stage4.Import(im)
+		if br.Conv5 != nil {
+			br.Conv5.Import(im)
+		}
+		if head {
+			br.FC.ImportScaled(im, scale)
+		}
+	}
+	return nil
+}
+
+// Import implements nn.Importable.
+func (u *Unit) Import(im *nn.Importer) {
+	if u.Down {
+		u.Left.Import(im)
+	}
+	u.Right.Import(im)
+}

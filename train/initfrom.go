@@ -1,0 +1,235 @@
+//go:build torch
+
+package train
+
+import (
+	"fmt"
+	"math/rand"
+	"path/filepath"
+	"strings"
+
+	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/train/data"
+	"github.com/ferlive/ferlive/train/nn"
+	"github.com/ferlive/ferlive/train/torch"
+)
+
+// InitFrom records the exported model a run started from (--init-from).
+type InitFrom struct {
+	Path       string   `json:"path"`
+	Labels     []string `json:"labels"`       // the model's classes
+	Head       bool     `json:"head"`         // its classifier was kept (same classes)
+	PublicAcc  float64  `json:"public_acc"`   // on the run's selection split, before training
+	PrivateAcc float64  `json:"private_acc"`  // on the run's test split, before training
+	Recentred  int      `json:"recentred_bn"` // batch norms re-centred
+}
+
+// recentreBatches is how many training batches re-centre the batch norms
+// of an imported model.
+const recentreBatches = 50
+
+// initFrom reads the weights of an exported ferlive model (the run's
+// architecture and configuration) into the run's fresh model: every layer
+// is imported, the graph is exported again and compared with the file, the
+// run adopts the model's input normalisation, and the batch norms are
+// re-centred on training faces so that training starts from the function
+// the model computes. With other classes than the data's, the classifier
+// starts fresh. The model's accuracy on both held-out splits is measured
+// and becomes epoch 0, the first best.
+func (t *Trainer) initFrom(path string) error {
+	g, err := onnx.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--init-from: %w", err)
+	}
+	spec, err := contract.Parse(g.MetaMap())
+	if err != nil {
+		return fmt.Errorf("--init-from %s: %w", path, err)
+	}
+	if spec.Arch != t.st.arch() {
+		return fmt.Errorf("--init-from %s is a %q model, the run trains %s: pass --arch %s (and its --variant)", path, spec.Arch, t.st.arch(), spec.Arch)
+	}
+	if spec.Size != t.st.size() || spec.Channels != 1 {
+		return fmt.Errorf("--init-from %s takes %d-channel %dx%d faces, the run %dx%d gray: pass --size %d", path, spec.Channels, spec.Size, spec.Size, t.st.size(), t.st.size(), spec.Size)
+	}
+	head := sameClasses(spec.Labels, t.st.Labels)
+	switch n := t.model.(type) {
+	case rlrcnetNet:
+		err = n.Import(g, t.opt.InferWeight, head)
+	case lfnsbNet:
+		err = n.Import(g, head)
+	default:
+		err = fmt.Errorf("architecture %s cannot import", t.st.arch())
+	}
+	if err != nil {
+		return fmt.Errorf("--init-from %s does not fit --arch %s: %w", path, describeArch(t.st), err)
+	}
+	again, err := t.model.Export(t.opt.InferWeight, t.st.Spec(spec.Crop, ""))
+	if err != nil {
+		return fmt.Errorf("--init-from %s: exporting the imported weights: %w", path, err)
+	}
+	var skip []string
+	if !head {
+		skip = []string{"fc_w", "fc_b"}
+	}
+	if err := nn.CompareInitializers(g, again, 1e-4, skip...); err != nil {
+		return fmt.Errorf("--init-from %s does not fit --arch %s: %w", path, describeArch(t.st), err)
+	}
+	t.st.Mean, t.st.Std = spec.Mean[0], spec.Std[0]
+	n, err := recentreBN(t.model, t.train, t.st.Mean, t.st.Std, recentreBatches, t.opt.Batch, t.opt.Seed)
+	if err != nil {
+		return fmt.Errorf("--init-from %s: %w", path, err)
+	}
+	in := &InitFrom{Path: path, Labels: spec.Labels, Head: head, Recentred: n}
+	pub, err := t.evaluate(t.pub)
+	if err != nil {
+		return err
+	}
+	priv, err := t.evaluate(t.priv)
+	if err != nil {
+		return err
+	}
+	in.PublicAcc, in.PrivateAcc = pub.Acc(t.opt.InferWeight), priv.Acc(t.opt.InferWeight)
+	t.st.Init = in
+	val, test := t.st.Splits()
+	how := "its classifier kept"
+	if !head {
+		how = fmt.Sprintf("its classes %v differ from the data's %v: the classifier starts fresh", spec.Labels, t.st.Labels)
+	}
+	t.logf("initialised from %s (%s; %d batch norms re-centred on %d training faces; input mean %.4f std %.4f): %s %.2f%%, %s %.2f%% before training",
+		path, how, n, recentreBatches*t.opt.Batch, t.st.Mean, t.st.Std, val, 100*in.PublicAcc, test, 100*in.PrivateAcc)
+	if head {
+		// the imported model is the run's first best: training must beat it
+		t.st.BestAcc, t.st.BestEpoch = in.PublicAcc, 0
+		t.st.Best = &EpochMetrics{Epoch: 0, PublicAcc: in.PublicAcc, PrivateAcc: in.PrivateAcc, PublicLoss: pub.Loss(t.opt.InferWeight)}
+		if err := t.saveCheckpoint(filepath.Join(t.opt.Out, "best.pt"), false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameClasses reports whether two class lists are the same, ignoring case.
+func sameClasses(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !strings.EqualFold(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func describeArch(st State) string {
+	if st.arch() == "lfnsb" {
+		return "lfnsb --size " + fmt.Sprint(st.size())
+	}
+	return fmt.Sprintf("%s --variant %s", st.arch(), st.Options.Variant)
+}
+
+// recentreBN re-centres every batch norm of m (nn.Norm.Recentre) on the
+// statistics its input has in inference over batches of unaugmented
+// training images, and returns how many it re-centred. For LFNSB the
+// Cosine-Harmony centres become the classes' mean embeddings.
+func recentreBN(m Net, d *data.Dataset, mean, std float32, batches, batch int, seed int64) (int, error) {
+	sub := sample(d, batches*batch, seed)
+	norms := m.Norms()
+	for _, b := range norms {
+		b.Probe()
+	}
+	lf, isLFNSB := m.(lfnsbNet)
+	var cen *classMeans
+	if isLFNSB {
+		cen = &classMeans{}
+	}
+	err := torch.NoGrad(func() (err error) {
+		defer torch.Recover(&err)
+		for _, b := range data.EvalBatches(sub, batch, mean, std) {
+			s := torch.NewScope()
+			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
+			if isLFNSB {
+				emb, _ := lf.Forward(x, false)
+				cen.add(nn.Values(emb), b.Y, len(d.Classes))
+			} else {
+				m.BranchLogits(x)
+			}
+			s.Drop()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("re-centring batch norm: %w", err)
+	}
+	for i, b := range norms {
+		if err := b.Recentre(); err != nil {
+			return i, fmt.Errorf("batch norm %d: %w", i, err)
+		}
+	}
+	if isLFNSB {
+		if err := lf.SetCentres(cen.means()); err != nil {
+			return len(norms), err
+		}
+	}
+	return len(norms), nil
+}
+
+// sample returns n images of d (all of them when it has fewer), drawn
+// without replacement with seed.
+func sample(d *data.Dataset, n int, seed int64) *data.Dataset {
+	sub := &data.Dataset{Classes: d.Classes, Size: d.Size}
+	perm := rand.New(rand.NewSource(seed)).Perm(d.Len())
+	n = min(n, d.Len())
+	for _, i := range perm[:n] {
+		sub.Images = append(sub.Images, d.Images[i])
+		sub.Labels = append(sub.Labels, d.Labels[i])
+	}
+	return sub
+}
+
+// classMeans accumulates the mean embedding of each class.
+type classMeans struct {
+	sum [][]float64
+	n   []float64
+}
+
+func (c *classMeans) add(emb []float32, y []int64, classes int) {
+	if c.sum == nil {
+		c.sum, c.n = make([][]float64, classes), make([]float64, classes)
+	}
+	dim := len(emb) / len(y)
+	for i, k := range y {
+		if c.sum[k] == nil {
+			c.sum[k] = make([]float64, dim)
+		}
+		for j := 0; j < dim; j++ {
+			c.sum[k][j] += float64(emb[i*dim+j])
+		}
+		c.n[k]++
+	}
+}
+
+// means returns the class means; a class without faces gets nil.
+func (c *classMeans) means() [][]float32 {
+	out := make([][]float32, len(c.sum))
+	for k, s := range c.sum {
+		if c.n[k] == 0 {
+			continue
+		}
+		out[k] = make([]float32, len(s))
+		for j, v := range s {
+			out[k][j] = float32(v / c.n[k])
+		}
+	}
+	return out
+}
+
+// readSpec reads the model contract of an exported model.
+func readSpec(path string) (contract.Spec, error) {
+	g, err := onnx.ReadFile(path)
+	if err != nil {
+		return contract.Spec{}, err
+	}
+	return contract.Parse(g.MetaMap())
+}

@@ -1,0 +1,92 @@
+//go:build torch
+
+package train
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInitFrom fine-tunes an exported model, as a user would start from a
+// shipped one: trained on own folders and exported, the model is the
+// starting point of a new run (its accuracy before training equals the
+// exported run's, and it is the run's first best), of a run on a tree with
+// one class more (the classifier starts fresh), and is refused for another
+// architecture.
+func TestInitFrom(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "myfaces")
+	writeOwnFaces(t, root)
+	o := tinyRunOptions(t, root)
+	o.Limit, o.Batch, o.Epochs, o.MaxSteps, o.LR = 0, 16, 2, 4, 0.01
+	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ReadState(filepath.Join(o.Out, "best.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(t.TempDir(), "mine.onnx")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", model, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	ft := o
+	ft.Out = filepath.Join(t.TempDir(), "finetune")
+	ft.InitFrom, ft.Epochs, ft.MaxSteps, ft.LR, ft.Seed = model, 1, 2, 1e-4, 2
+	if err := RunTrain(context.Background(), ft, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ReadState(filepath.Join(ft.Out, "best.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Init == nil || !st.Init.Head || st.Init.Recentred == 0 {
+		t.Fatalf("run state's init %+v: want the classifier kept and batch norms re-centred", st.Init)
+	}
+	// re-centring keeps what the model computes: it scores what it scored
+	if math.Abs(st.Init.PublicAcc-first.BestAcc) > 1e-9 {
+		t.Errorf("imported model scores %.4f on the held-out split, the run it was exported from %.4f", st.Init.PublicAcc, first.BestAcc)
+	}
+	if st.BestEpoch < 0 || st.BestAcc < st.Init.PublicAcc || st.Mean != first.Mean || st.Std != first.Std {
+		t.Errorf("best epoch %d at %.4f, init %.4f, mean/std %g/%g (model's %g/%g)", st.BestEpoch, st.BestAcc, st.Init.PublicAcc, st.Mean, st.Std, first.Mean, first.Std)
+	}
+	if _, err := os.Stat(filepath.Join(ft.Out, "best.pt")); err != nil {
+		t.Errorf("no best.pt: %v", err)
+	}
+	if cmd := CommandLine(st.Options); !strings.Contains(cmd, "--init-from "+model) {
+		t.Errorf("card command %q lacks --init-from", cmd)
+	}
+
+	// a class more: the classifier starts fresh, the rest is imported
+	if err := os.MkdirAll(filepath.Join(root, "train", "angry"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"calm_00.png", "calm_01.png"} {
+		if err := os.Link(filepath.Join(root, "train", "calm", f), filepath.Join(root, "train", "angry", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ft.Out = filepath.Join(t.TempDir(), "newclass")
+	if err := RunTrain(context.Background(), ft, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.ReadFile(filepath.Join(ft.Out, "log.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "the classifier starts fresh") {
+		t.Errorf("log of a run with other classes:\n%s", log)
+	}
+
+	// another architecture is refused, naming the model's
+	ft.Out, ft.Arch = filepath.Join(t.TempDir(), "lfnsb"), "lfnsb"
+	err = RunTrain(context.Background(), ft, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--arch rlrcnet") {
+		t.Errorf("an rlrcnet model given to --arch lfnsb: %v", err)
+	}
+}

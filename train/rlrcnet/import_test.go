@@ -1,0 +1,178 @@
+//go:build torch
+
+package rlrcnet
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/ferlive/ferlive/train/nn"
+	"github.com/ferlive/ferlive/train/torch"
+)
+
+func maxAbsDiff(a, b []float32) float64 {
+	var d float64
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+// branchLogits runs x through m, in inference or (train, momentum 0 so the
+// running statistics stay) with batch statistics, and returns every
+// branch's logits concatenated.
+func branchLogits(t *testing.T, m *Model, x []float32, train bool) []float32 {
+	t.Helper()
+	var out []float32
+	err := torch.NoGrad(func() (err error) {
+		defer torch.Recover(&err)
+		s := torch.NewScope()
+		defer s.Drop()
+		xt := torch.MustFromFloat32(x, []int64{int64(len(x) / (48 * 48)), 1, 48, 48}, false).In(s)
+		ls := m.BranchLogits(xt)
+		if train {
+			ls = m.CalibrationLogits(xt)
+		}
+		for _, l := range ls {
+			out = append(out, nn.Values(l)...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestImportExported reads an exported graph back into a fresh model (as
+// `ferlive train --init-from` does): the model computes what the graph
+// computes, exporting it again gives the same weights, and after the
+// batch norms are re-centred on a batch, training-mode batch statistics
+// give the same outputs as inference, so fine-tuning starts from the
+// exported model instead of a renormalised one.
+func TestImportExported(t *testing.T) {
+	torch.SetNumThreads(2)
+	for _, v := range []string{"full", "shufflenet"} {
+		t.Run(v, func(t *testing.T) {
+			c, _, err := Variant(v, 7, 48)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := New(c, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewSource(5))
+			settle(t, src, rng)
+			g, err := src.Export(0.5, testSpec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := New(c, 99)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Import(g, 0.5, true); err != nil {
+				t.Fatal(err)
+			}
+			again, err := m.Export(0.5, testSpec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nn.CompareInitializers(g, again, 1e-5); err != nil {
+				t.Fatalf("re-export of the imported model: %v", err)
+			}
+			x := make([]float32, 32*48*48)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			want := branchLogits(t, src, x, false)
+			got := branchLogits(t, m, x, false)
+			if d := maxAbsDiff(want, got); d > 1e-4 {
+				t.Fatalf("imported model's logits differ from the source's by %.3g", d)
+			}
+			for _, b := range m.ConvBNs() {
+				b.Momentum = 0
+			}
+			before := maxAbsDiff(got, branchLogits(t, m, x, true))
+			for _, b := range m.ConvBNs() {
+				b.Probe()
+			}
+			branchLogits(t, m, x, false)
+			for _, b := range m.ConvBNs() {
+				if err := b.Recentre(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			eval := branchLogits(t, m, x, false)
+			if d := maxAbsDiff(want, eval); d > 1e-4 {
+				t.Fatalf("re-centring changed inference by %.3g", d)
+			}
+			after := maxAbsDiff(eval, branchLogits(t, m, x, true))
+			t.Logf("%s: |batch-statistics - inference| logits %.3g before re-centring, %.3g after", v, before, after)
+			if after > 1e-3 || before < 100*after {
+				t.Fatalf("training-mode outputs differ from inference by %.3g after re-centring (%.3g before)", after, before)
+			}
+		})
+	}
+}
+
+// TestImportKeepsOrRefuses checks a fresh classifier is left alone with
+// head false, and that a graph of another variant is refused.
+func TestImportKeepsOrRefuses(t *testing.T) {
+	c, _, err := Variant("full", 7, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := src.Export(0.5, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(c, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := nn.Values(m.Branches[1].FC.W)
+	if err := m.Import(g, 0.5, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(fc, nn.Values(m.Branches[1].FC.W)); d != 0 {
+		t.Fatalf("head false: the classifier changed by %.3g", d)
+	}
+	again, err := m.Export(0.5, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.CompareInitializers(g, again, 1e-5, "fc_w", "fc_b"); err != nil {
+		t.Fatalf("head false: the rest of the model: %v", err)
+	}
+	if err := nn.CompareInitializers(g, again, 1e-5); err == nil {
+		t.Fatal("the fresh classifiers compare equal to the graph's")
+	}
+	c2, _, err := Variant("clipk5", 7, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := New(c2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = other.Import(g, 0.5, true)
+	if err == nil {
+		// what the import could not see, the comparison of the re-export does
+		again2, err2 := other.Export(0.5, testSpec())
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		err = nn.CompareInitializers(g, again2, 1e-5)
+	}
+	if err == nil {
+		t.Fatal("a full model's graph imported into a clipk5 model without error")
+	}
+	t.Logf("full graph into clipk5: %v", err)
+}
