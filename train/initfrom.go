@@ -81,11 +81,7 @@ func (t *Trainer) initFrom(path string) error {
 		return fmt.Errorf("--init-from %s: %w", path, err)
 	}
 	in := &InitFrom{Path: path, Labels: spec.Labels, Head: head, Recentred: n}
-	pub, err := t.evaluate(t.pub)
-	if err != nil {
-		return err
-	}
-	priv, err := t.evaluate(t.priv)
+	pub, priv, err := t.evaluateHeldOut()
 	if err != nil {
 		return err
 	}
@@ -136,36 +132,30 @@ func describeArch(st State) string {
 func recentreBN(m Net, d *data.Dataset, mean, std float32, batches, batch int, seed int64) (int, error) {
 	sub := sample(d, batches*batch, seed)
 	norms := m.Norms()
-	for _, b := range norms {
-		b.Probe()
-	}
 	lf, isLFNSB := m.(lfnsbNet)
 	var cen *classMeans
 	if isLFNSB {
 		cen = &classMeans{}
 	}
-	err := torch.NoGrad(func() (err error) {
-		defer torch.Recover(&err)
-		for _, b := range data.EvalBatches(sub, batch, mean, std) {
-			s := torch.NewScope()
-			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
-			if isLFNSB {
-				emb, _ := lf.Forward(x, false)
-				cen.add(nn.Values(emb), b.Y, len(d.Classes))
-			} else {
-				m.BranchLogits(x)
+	pass := func() error {
+		return torch.NoGrad(func() (err error) {
+			defer torch.Recover(&err)
+			for _, b := range data.EvalBatches(sub, batch, mean, std) {
+				s := torch.NewScope()
+				x := images(b, s)
+				if isLFNSB {
+					emb, _ := lf.Forward(x, false)
+					cen.add(nn.Values(emb), b.Y, len(d.Classes))
+				} else {
+					m.BranchLogits(x)
+				}
+				s.Drop()
 			}
-			s.Drop()
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("re-centring batch norm: %w", err)
+			return nil
+		})
 	}
-	for i, b := range norms {
-		if err := b.Recentre(); err != nil {
-			return i, fmt.Errorf("batch norm %d: %w", i, err)
-		}
+	if err := nn.Recentre(norms, pass); err != nil {
+		return 0, fmt.Errorf("re-centring batch norm: %w", err)
 	}
 	if isLFNSB {
 		if err := lf.SetCentres(cen.means()); err != nil {

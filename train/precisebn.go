@@ -42,7 +42,7 @@ func RecalibrateBN(m Net, d *data.Dataset, mean, std float32, batches, batch int
 				b.Momentum = 1 / float64(k+1) // cumulative average
 			}
 			s := torch.NewScope()
-			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
+			x := images(b, s)
 			m.CalibrationLogits(x)
 			s.Drop()
 		}

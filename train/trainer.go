@@ -662,11 +662,7 @@ func (t *Trainer) loop(ctx context.Context) error {
 		epochSec := time.Since(start).Seconds()
 		cpuSec := cpuSeconds() - cpu0
 		ev := time.Now()
-		pub, err := t.evaluate(t.pub)
-		if err != nil {
-			return err
-		}
-		priv, err := t.evaluate(t.priv)
+		pub, priv, err := t.evaluateHeldOut()
 		if err != nil {
 			return err
 		}
@@ -808,6 +804,22 @@ func (t *Trainer) evaluate(d *data.Dataset) (*Outputs, error) {
 	return Evaluate(t.model, d, t.st.Mean, t.st.Std, 256)
 }
 
+// images returns a batch's images as a tensor [N,1,S,S] in scope s.
+func images(b data.Batch, s *torch.Scope) *torch.Tensor {
+	return torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
+}
+
+// evaluateHeldOut evaluates the selection and the test split.
+func (t *Trainer) evaluateHeldOut() (pub, priv *Outputs, err error) {
+	if pub, err = t.evaluate(t.pub); err != nil {
+		return nil, nil, err
+	}
+	if priv, err = t.evaluate(t.priv); err != nil {
+		return nil, nil, err
+	}
+	return pub, priv, nil
+}
+
 // Evaluate runs m on d in inference mode and returns every branch's logits.
 func Evaluate(m Net, d *data.Dataset, mean, std float32, batch int) (*Outputs, error) {
 	res := &Outputs{Labels: d.Labels, Classes: len(d.Classes)}
@@ -815,7 +827,7 @@ func Evaluate(m Net, d *data.Dataset, mean, std float32, batch int) (*Outputs, e
 		defer torch.Recover(&err)
 		for _, b := range data.EvalBatches(d, batch, mean, std) {
 			s := torch.NewScope()
-			x := torch.MustFromFloat32(b.X, []int64{int64(b.N()), 1, int64(b.Size), int64(b.Size)}, false).In(s)
+			x := images(b, s)
 			ls := m.BranchLogits(x)
 			if res.Branch == nil {
 				res.Branch = make([][][]float32, len(ls))

@@ -72,14 +72,8 @@ func TestImportExported(t *testing.T) {
 		b.Momentum = 0
 	}
 	before := maxDiff(want, logits(t, m, x, true))
-	for _, b := range norms {
-		b.Probe()
-	}
-	logits(t, m, x, false)
-	for _, b := range norms {
-		if err := b.Recentre(); err != nil {
-			t.Fatal(err)
-		}
+	if err := nn.Recentre(norms, func() error { logits(t, m, x, false); return nil }); err != nil {
+		t.Fatal(err)
 	}
 	eval := logits(t, m, x, false)
 	if d := maxDiff(want, eval); d > 1e-4 {

@@ -124,6 +124,25 @@ func (b *Norm) Recentre() error {
 	return nil
 }
 
+// Recentre re-centres norms (Norm.Recentre) on the statistics their
+// inputs have in the inference passes pass runs.
+func Recentre(norms []*Norm, pass func() error) error {
+	for _, b := range norms {
+		b.Probe()
+	}
+	err := pass()
+	for i, b := range norms {
+		if err != nil {
+			b.probe = nil
+			continue
+		}
+		if err = b.Recentre(); err != nil {
+			err = fmt.Errorf("batch norm %d: %w", i, err)
+		}
+	}
+	return err
+}
+
 // set copies data into t in place, panicking on error.
 func set(t *torch.Tensor, data []float32) {
 	src := torch.MustFromFloat32(data, t.Shape(), false)

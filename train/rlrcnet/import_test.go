@@ -96,14 +96,12 @@ func TestImportExported(t *testing.T) {
 				b.Momentum = 0
 			}
 			before := maxAbsDiff(got, branchLogits(t, m, x, true))
+			var norms []*nn.Norm
 			for _, b := range m.ConvBNs() {
-				b.Probe()
+				norms = append(norms, &b.Norm)
 			}
-			branchLogits(t, m, x, false)
-			for _, b := range m.ConvBNs() {
-				if err := b.Recentre(); err != nil {
-					t.Fatal(err)
-				}
+			if err := nn.Recentre(norms, func() error { branchLogits(t, m, x, false); return nil }); err != nil {
+				t.Fatal(err)
 			}
 			eval := branchLogits(t, m, x, false)
 			if d := maxAbsDiff(want, eval); d > 1e-4 {
