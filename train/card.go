@@ -331,6 +331,7 @@ func CommandLine(o Options) string {
 	add(o.Dual != "auto", "--dual "+o.Dual)
 	add(o.RestoreFrom != "", "--restore-from "+o.RestoreFrom)
 	add(o.InitFrom != "", "--init-from "+o.InitFrom)
+	add(o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
 	return strings.Join(parts, " ")
 }
@@ -503,12 +504,15 @@ func (r *ModelReport) WriteCard(path string) error {
 	p("; %g-epoch linear warm-up then cosine decay", st.Options.Warmup)
 	if st.Options.Budget > 0 {
 		follow := "the schedule follows"
-		if st.Model.Dual {
+		if st.Model.Dual && st.bbnScheduled() {
 			follow = "the schedule and BBN's a = 1-(T/Ts)^2 follow"
 		}
 		p(" over a %s training-time budget (%s the fraction of the budget spent)", time.Duration(st.Options.Budget), follow)
 	}
 	p(".\n")
+	if st.Model.Dual && !st.bbnScheduled() {
+		p("- BBN's weight a was fixed at %s (`--bbn-alpha`) instead of following its cumulative schedule.\n", st.Options.BBNAlpha)
+	}
 	p("- Augmentation (training only): horizontal flip, shift up to %g of the side, zoom +-%g, rotation +-%g deg", st.Options.Shift, st.Options.Scale, st.Options.Rotate)
 	if st.Mask {
 		p(", improved random masking (p 0.5, area 0.04-0.3, aspect 0.3-3.3, top edge in the upper half of the face)")

@@ -45,6 +45,9 @@ func TestInitFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if first.Options.BBNAlpha != "schedule" || st.Options.BBNAlpha != "0.5" {
+		t.Errorf("BBN's a: %q from scratch, %q from a model; want schedule and 0.5", first.Options.BBNAlpha, st.Options.BBNAlpha)
+	}
 	if st.Init == nil || !st.Init.Head || st.Init.Recentred == 0 {
 		t.Fatalf("run state's init %+v: want the classifier kept and batch norms re-centred", st.Init)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -48,6 +49,7 @@ type Options struct {
 	Budget      Duration `json:"budget"`
 	RestoreFrom string   `json:"restore_from,omitempty"`
 	InitFrom    string   `json:"init_from,omitempty"`
+	BBNAlpha    string   `json:"bbn_alpha,omitempty"` // BBN's a: schedule or a fixed number (auto is resolved before the run starts; empty in older runs: schedule)
 	RestoreMin  float64  `json:"restore_min_corr,omitempty"`
 	Dataset     string   `json:"dataset,omitempty"`   // fer2013 or ferplus (auto is resolved before the run starts; empty in older runs: fer2013)
 	LabelMode   string   `json:"labels,omitempty"`    // FER+ targets: majority or soft (empty: majority)
@@ -81,6 +83,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Threads, "threads", 2, "libtorch intra-op threads")
 	fs.IntVar(&o.Workers, "workers", 2, "data-augmentation goroutines")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of weights, sampling and augmentation")
+	fs.StringVar(&o.BBNAlpha, "bbn-alpha", "auto", "BBN's weight a of the conventional branch in training (dual models): schedule (BBN's cumulative learning, a = 1-(T/Ts)^2 from 1 to 0), a fixed number in [0, 1], or auto (schedule; 0.5 with --init-from, as restarting the schedule would bury the re-balancing branch under AdamW's first, gradient-less steps)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.StringVar(&o.Mask, "mask", "auto", "improved random masking: on, off, or auto (per --variant)")
 	fs.Float64Var(&o.Shift, "shift", 0.08, "max random shift, fraction of the side")
@@ -150,6 +153,13 @@ func (o *Options) Validate() error {
 		case "auto", "on", "off":
 		default:
 			return fmt.Errorf("--%s %q: want on, off or auto", f.n, f.v)
+		}
+	}
+	switch o.BBNAlpha {
+	case "auto", "schedule", "":
+	default:
+		if a, err := strconv.ParseFloat(o.BBNAlpha, 64); err != nil || a < 0 || a > 1 {
+			return fmt.Errorf("--bbn-alpha %q: want schedule, auto or a number in [0, 1]", o.BBNAlpha)
 		}
 	}
 	switch o.Schedule {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,6 +220,12 @@ func (t *Trainer) setup() error {
 		}
 		if o.LabelMode == "" {
 			o.LabelMode = "majority"
+		}
+		if o.BBNAlpha == "auto" || o.BBNAlpha == "" {
+			o.BBNAlpha = "schedule"
+			if o.InitFrom != "" {
+				o.BBNAlpha = "0.5"
+			}
 		}
 		if o.Size == 0 && o.InitFrom != "" {
 			spec, err := readSpec(o.InitFrom)
@@ -491,11 +498,21 @@ func (t *Trainer) lr(e float64) float64 {
 	return o.MinLR + 0.5*(o.LR-o.MinLR)*(1+math.Cos(math.Pi*p))
 }
 
+// bbnScheduled reports whether BBN's a follows its schedule (not fixed).
+func (st *State) bbnScheduled() bool {
+	_, err := strconv.ParseFloat(st.Options.BBNAlpha, 64)
+	return err != nil
+}
+
 // alpha is BBN's cumulative-learning weight a = 1 - (T/Ts)^2 at epoch T
-// (with a time budget, T/Ts is the fraction of the budget spent).
+// (with a time budget, T/Ts is the fraction of the budget spent), or the
+// fixed --bbn-alpha.
 func (t *Trainer) alpha(epoch int) float64 {
 	if !t.st.Model.Dual {
 		return 1
+	}
+	if a, err := strconv.ParseFloat(t.opt.BBNAlpha, 64); err == nil {
+		return a
 	}
 	r := float64(epoch) / float64(t.opt.Epochs)
 	if t.opt.Budget > 0 {
