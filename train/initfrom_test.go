@@ -93,3 +93,28 @@ func TestInitFrom(t *testing.T) {
 		t.Errorf("an rlrcnet model given to --arch lfnsb: %v", err)
 	}
 }
+
+// TestBBNAlphaOption checks --bbn-alpha: a fixed weight holds every epoch,
+// the schedule goes 1-(T/Ts)^2, and bad values are refused by name.
+func TestBBNAlphaOption(t *testing.T) {
+	for _, bad := range []string{"1.5", "-0.1", "half"} {
+		o := DefaultOptions()
+		o.Data, o.BBNAlpha = "faces", bad
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--bbn-alpha") {
+			t.Errorf("--bbn-alpha %s: %v", bad, err)
+		}
+	}
+	o := DefaultOptions()
+	o.Epochs = 10
+	tr := &Trainer{opt: o}
+	tr.st.Model.Dual = true
+	for _, c := range []struct {
+		a    string
+		want float64
+	}{{"0.3", 0.3}, {"schedule", 0.75}, {"", 0.75}} {
+		tr.opt.BBNAlpha = c.a
+		if got := tr.alpha(5); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("--bbn-alpha %q: a = %g at epoch 5 of 10, want %g", c.a, got, c.want)
+		}
+	}
+}
