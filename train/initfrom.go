@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/quantize"
 	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/torch"
@@ -45,6 +46,9 @@ func (t *Trainer) initFrom(path string) error {
 	spec, err := contract.Parse(g.MetaMap())
 	if err != nil {
 		return fmt.Errorf("--init-from %s: %w", path, err)
+	}
+	if q, ok := g.Meta(quantize.MetaKey); ok {
+		return fmt.Errorf("--init-from %s is quantised (%s): training needs float weights; start from the float model it was made from", path, q)
 	}
 	if spec.Arch != t.st.arch() {
 		return fmt.Errorf("--init-from %s is a %q model, the run trains %s: pass --arch %s (and its --variant)", path, spec.Arch, t.st.arch(), spec.Arch)

@@ -86,6 +86,14 @@ func TestInitFrom(t *testing.T) {
 		t.Errorf("log of a run with other classes:\n%s", log)
 	}
 
+	// an int8 model is refused
+	ft.Out, ft.InitFrom = filepath.Join(t.TempDir(), "int8"), filepath.Join("..", "assets", "models", "rlrcnet-fer2013-int8.onnx")
+	err = RunTrain(context.Background(), ft, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "quantised") {
+		t.Errorf("an int8 model given to --init-from: %v", err)
+	}
+	ft.InitFrom = model
+
 	// another architecture is refused, naming the model's
 	ft.Out, ft.Arch = filepath.Join(t.TempDir(), "lfnsb"), "lfnsb"
 	err = RunTrain(context.Background(), ft, io.Discard)
