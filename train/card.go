@@ -394,7 +394,11 @@ func (r *ModelReport) WriteCard(path string) error {
 	name := filepath.Base(r.ModelFile)
 	size := st.size()
 	p("# %s: %s trained on %s\n\n", name, arch, dsName)
-	p("Facial-expression classifier shipped with ferlive: %s (%s) trained from scratch on %s with ferlive's embedded libtorch trainer and exported by `ferlive export`.\n\n", arch, describe(st), dsName)
+	how := "trained from scratch"
+	if st.Init != nil {
+		how = fmt.Sprintf("trained further from the weights of `%s` (`--init-from`; see Training)", filepath.Base(st.Init.Path))
+	}
+	p("Facial-expression classifier shipped with ferlive: %s (%s) %s on %s with ferlive's embedded libtorch trainer and exported by `ferlive export`.\n\n", arch, describe(st), how, dsName)
 	p("| | |\n|---|---|\n")
 	p("| %s accuracy (reported; ONNX Runtime, runtime preprocessing) | **%s** (%d images) |\n", testName, pct(r.Private.Accuracy()), r.Private.N())
 	p("| %s accuracy (validation, used for checkpoint selection) | %s (%d images) |\n", valName, pct(r.Public.Accuracy()), r.Public.N())
