@@ -21,6 +21,14 @@
 //	ferlive train --arch lfnsb --data ../shared/data/ferplus.tar.gz --size 48 --budget 80m --out runs/NAME
 //	ferlive export --checkpoint runs/NAME/best.pt --out M.onnx --data ../shared/data/ferplus.tar.gz --card M.md
 //
+// Start from an exported model instead of random weights (fine-tune a
+// shipped model on your own faces, or continue its training; the layers
+// read their weights back from the graph, see nn.Importer and
+// nn.Norm.Recentre):
+//
+//	ferlive train --arch rlrcnet --data myfaces --init-from assets/models/rlrcnet-fer2013.onnx \
+//	    --optimizer adamw --lr 0.0005 --epochs 10 --out runs/NAME
+//
 // A run directory holds state.json (options, model config, normalisation,
 // progress), last.pt (weights, batch-norm buffers and optimizer state,
 // every epoch and on SIGINT), best.pt (best epoch on the selection split:
