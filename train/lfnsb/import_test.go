@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/train/nn"
+	"github.com/ferlive/ferlive/train/nn/nntest"
 	"github.com/ferlive/ferlive/train/torch"
 )
 
@@ -67,23 +68,7 @@ func TestImportExported(t *testing.T) {
 	if d := maxDiff(want, logits(t, m, x, false)); d > 1e-4 {
 		t.Fatalf("imported model's logits differ from the source's by %.3g", d)
 	}
-	norms := m.Norms()
-	for _, b := range norms {
-		b.Momentum = 0
-	}
-	before := maxDiff(want, logits(t, m, x, true))
-	if err := nn.Recentre(norms, func() error { logits(t, m, x, false); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	eval := logits(t, m, x, false)
-	if d := maxDiff(want, eval); d > 1e-4 {
-		t.Fatalf("re-centring changed inference by %.3g", d)
-	}
-	after := maxDiff(eval, logits(t, m, x, true))
-	t.Logf("|batch-statistics - inference| logits %.3g before re-centring, %.3g after", before, after)
-	if after > 1e-3 || before < 100*after {
-		t.Fatalf("training-mode outputs differ from inference by %.3g after re-centring (%.3g before)", after, before)
-	}
+	nntest.CheckRecentre(t, m.Norms(), func(train bool) []float32 { return logits(t, m, x, train) }, want)
 
 	// another configuration is refused
 	c := Default(48, 8)

@@ -3,21 +3,13 @@
 package rlrcnet
 
 import (
-	"math"
 	"math/rand"
 	"testing"
 
 	"github.com/ferlive/ferlive/train/nn"
+	"github.com/ferlive/ferlive/train/nn/nntest"
 	"github.com/ferlive/ferlive/train/torch"
 )
-
-func maxAbsDiff(a, b []float32) float64 {
-	var d float64
-	for i := range a {
-		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
-	}
-	return d
-}
 
 // branchLogits runs x through m, in inference or (train, momentum 0 so the
 // running statistics stay) with batch statistics, and returns every
@@ -89,29 +81,14 @@ func TestImportExported(t *testing.T) {
 			}
 			want := branchLogits(t, src, x, false)
 			got := branchLogits(t, m, x, false)
-			if d := maxAbsDiff(want, got); d > 1e-4 {
+			if d := nntest.MaxAbsDiff(want, got); d > 1e-4 {
 				t.Fatalf("imported model's logits differ from the source's by %.3g", d)
 			}
-			for _, b := range m.ConvBNs() {
-				b.Momentum = 0
-			}
-			before := maxAbsDiff(got, branchLogits(t, m, x, true))
 			var norms []*nn.Norm
 			for _, b := range m.ConvBNs() {
 				norms = append(norms, &b.Norm)
 			}
-			if err := nn.Recentre(norms, func() error { branchLogits(t, m, x, false); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			eval := branchLogits(t, m, x, false)
-			if d := maxAbsDiff(want, eval); d > 1e-4 {
-				t.Fatalf("re-centring changed inference by %.3g", d)
-			}
-			after := maxAbsDiff(eval, branchLogits(t, m, x, true))
-			t.Logf("%s: |batch-statistics - inference| logits %.3g before re-centring, %.3g after", v, before, after)
-			if after > 1e-3 || before < 100*after {
-				t.Fatalf("training-mode outputs differ from inference by %.3g after re-centring (%.3g before)", after, before)
-			}
+			nntest.CheckRecentre(t, norms, func(train bool) []float32 { return branchLogits(t, m, x, train) }, want)
 		})
 	}
 }
@@ -139,7 +116,7 @@ func TestImportKeepsOrRefuses(t *testing.T) {
 	if err := m.Import(g, 0.5, false); err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(fc, nn.Values(m.Branches[1].FC.W)); d != 0 {
+	if d := nntest.MaxAbsDiff(fc, nn.Values(m.Branches[1].FC.W)); d != 0 {
 		t.Fatalf("head false: the classifier changed by %.3g", d)
 	}
 	again, err := m.Export(0.5, testSpec())
