@@ -630,23 +630,26 @@ func notes(r *ModelReport) string {
 	acc := r.Private.Accuracy()
 	st := r.State
 	_, testName := st.Splits()
-	epochs := fmt.Sprint(len(r.Metrics))
+	epochs := fmt.Sprintf("%d epochs", len(r.Metrics))
+	if len(r.Metrics) == 1 {
+		epochs = "1 epoch"
+	}
 	if st.Init != nil {
-		epochs += " further" // on top of the --init-from model's
+		epochs += " more than `" + filepath.Base(st.Init.Path) + "` had"
 	}
 	switch {
 	case st.arch() == "lfnsb":
-		fmt.Fprintf(&b, "- %s with %.3f M parameters after %s epochs at %dx%d. The paper reports RAF-DB 91.07%% and AffectNet-7 66.57%% at 112x112; it gives no FER+ figure.\n",
+		fmt.Fprintf(&b, "- %s with %.3f M parameters after %s at %dx%d. The paper reports RAF-DB 91.07%% and AffectNet-7 66.57%% at 112x112; it gives no FER+ figure.\n",
 			pct(acc), float64(r.Params)/1e6, epochs, st.size(), st.size())
 	case st.dataset() == "folders":
-		fmt.Fprintf(&b, "- %s on `test/` with %.3f M parameters after %s epochs.\n", pct(acc), float64(r.Params)/1e6, epochs)
+		fmt.Fprintf(&b, "- %s on `test/` with %.3f M parameters after %s.\n", pct(acc), float64(r.Params)/1e6, epochs)
 	case st.dataset() == "ferplus":
-		fmt.Fprintf(&b, "- %s on FER+ Test with %.3f M parameters after %s epochs. The paper reports FER2013 71.14%%; it gives no FER+ figure.\n",
+		fmt.Fprintf(&b, "- %s on FER+ Test with %.3f M parameters after %s. The paper reports FER2013 71.14%%; it gives no FER+ figure.\n",
 			pct(acc), float64(r.Params)/1e6, epochs)
 	case acc >= 0.68:
 		fmt.Fprintf(&b, "- The issue's target (>= 68%% PrivateTest with <= 1.1 M parameters) is met: %s with %.3f M parameters. The paper reports 71.14%% after 300 epochs.\n", pct(acc), float64(r.Params)/1e6)
 	default:
-		fmt.Fprintf(&b, "- **The issue's target (>= 68%% PrivateTest) is not met**: %s with %.3f M parameters, after %s epochs. The paper reports 71.14%% after 300 epochs of batch 16; this model trained for a small fraction of that on a shared 2-core CPU.\n", pct(acc), float64(r.Params)/1e6, epochs)
+		fmt.Fprintf(&b, "- **The issue's target (>= 68%% PrivateTest) is not met**: %s with %.3f M parameters, after %s. The paper reports 71.14%% after 300 epochs of batch 16; this model trained for a small fraction of that on a shared 2-core CPU.\n", pct(acc), float64(r.Params)/1e6, epochs)
 	}
 	keys := make([]float64, 0, len(r.PublicByW))
 	for k := range r.PublicByW {

@@ -61,8 +61,19 @@ func TestInitFrom(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ft.Out, "best.pt")); err != nil {
 		t.Errorf("no best.pt: %v", err)
 	}
-	if cmd := CommandLine(st.Options); !strings.Contains(cmd, "--init-from "+model) {
-		t.Errorf("card command %q lacks --init-from", cmd)
+	card := filepath.Join(t.TempDir(), "ft.md")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ft.Out, "best.pt"), "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+		"--data", root, "--card", card, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"trained further from the weights of `mine.onnx`", "Initialised from `" + model + "`", "--init-from " + model, "--bbn-alpha 0.5", "BBN's weight a was fixed at 0.5", "after 1 epoch more than `mine.onnx` had"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("card of a run started from a model lacks %q", want)
+		}
 	}
 
 	// a class more: the classifier starts fresh, the rest is imported
