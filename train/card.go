@@ -38,13 +38,38 @@ type ModelReport struct {
 	PublicByW     map[float64]float64 // libtorch PublicTest accuracy per branch weight
 	PrivateByW    map[float64]float64
 	Stats         *graphstat.Stats
-	Params        int64
+	Params        int64 // trained parameters
+	GraphParams   int64 // parameters of the layers in the graph (fewer when a branch weighted 0 is left out)
 	InferWeight   float64
 	ModelFile     string
 	ModelBytes    int64
 	EvalDir       string
 	CheckpointAbs string
 	Opset         int64
+}
+
+// oneBranch reports whether a dual model exported with conventional-branch
+// weight w leaves a branch out of the graph.
+func oneBranch(w float64) bool { return w <= 0 || w >= 1 }
+
+// graphParams counts the parameters of the layers the exported graph
+// holds: a dual model exported with a branch weighted 0 leaves that
+// branch out.
+func graphParams(m Net, st *State, w float64) int64 {
+	if st.arch() == "lfnsb" || !st.Model.Dual || !oneBranch(w) {
+		return m.NumParams()
+	}
+	dropped := "branch1."
+	if w <= 0 {
+		dropped = "branch0."
+	}
+	var n int64
+	for _, v := range m.Vars() {
+		if !v.Buffer && !strings.HasPrefix(v.Name, dropped) {
+			n += v.T.Numel()
+		}
+	}
+	return n
 }
 
 // Report evaluates the exported model (ONNX Runtime, runtime preprocessing)
@@ -58,6 +83,7 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 	if r.InferWeight < 0 {
 		r.InferWeight = st.Options.InferWeight
 	}
+	r.GraphParams = graphParams(m, st, r.InferWeight)
 	if fi, err := os.Stat(o.Out); err == nil {
 		r.ModelBytes = fi.Size()
 	}
@@ -409,7 +435,11 @@ func (r *ModelReport) WriteCard(path string) error {
 	if st.arch() == "lfnsb" {
 		target = "paper: 2.68 M at 112x112"
 	}
-	p("| Parameters | %d (%.3f M; %s) |\n", r.Params, float64(r.Params)/1e6, target)
+	if r.GraphParams != r.Params {
+		p("| Parameters | %d trained (%.3f M; %s); %d (%.3f M) in the graph, which leaves out the branch weighted 0 |\n", r.Params, float64(r.Params)/1e6, target, r.GraphParams, float64(r.GraphParams)/1e6)
+	} else {
+		p("| Parameters | %d (%.3f M; %s) |\n", r.Params, float64(r.Params)/1e6, target)
+	}
 	p("| FLOPs per %dx%d face (counted from the ONNX graph) | %.1f M (%.1f M multiply-accumulates) |\n", size, size, float64(r.Stats.FLOPs)/1e6, float64(r.Stats.MACs)/1e6)
 	p("| File | %s, %.1f MB, opset %d, float32 |\n\n", name, float64(r.ModelBytes)/1e6, r.Opset)
 
@@ -454,14 +484,22 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); every Conv2d_BN folded into one convolution, RepVGGDW's 3x3, 1x1 and identity branches fused into one depthwise convolution, the embedding's batch norm folded into its Gemm; Spatial Bias's adaptive pooling and bilinear upsampling are exact MatMuls. The Cosine-Harmony class centres are training-only and not in the graph.\n", size, size, len(st.Labels))
 	} else {
 		p("- Architecture (%s): `%+v`\n", st.Options.Variant, st.Model)
-		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); batch norm folded into the convolutions; one graph for both BBN branches.\n", size, size, len(st.Labels))
+		graph := "one graph for both BBN branches"
+		if st.Model.Dual && oneBranch(r.InferWeight) {
+			graph = "the graph holds the one BBN branch weighted 1"
+		}
+		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); batch norm folded into the convolutions; %s.\n", size, size, len(st.Labels), graph)
 	}
 	if st.Model.Dual {
 		how := "BBN's equal weighting at test time"
 		if r.InferWeight != 0.5 {
-			how = "the weight chosen on PublicTest (BBN infers with 0.5)"
+			how = fmt.Sprintf("the weight chosen on %s (BBN infers with 0.5)", valName)
 		}
-		p("- Inference: both branches see the same face and their logits are mixed as %.2f*W1 f1 + %.2f*W2 f2, %s; the weights are folded into the two classifier layers. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how)
+		if oneBranch(r.InferWeight) {
+			p("- Inference: logits %.2f*W1 f1 + %.2f*W2 f2, %s: only the %s branch counts, so the other one (stage 4, conv5 and classifier) is left out of the graph. `--init-from` this model starts both branches from the one kept. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how, map[bool]string{true: "conventional", false: "re-balancing"}[r.InferWeight == 1])
+		} else {
+			p("- Inference: both branches see the same face and their logits are mixed as %.2f*W1 f1 + %.2f*W2 f2, %s; the weights are folded into the two classifier layers. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how)
+		}
 		p("| w | %s | %s |\n|---:|---:|---:|\n", valName, testName)
 		for _, w := range sweepWeights {
 			p("| %.2f | %s | %s |\n", w, pct(r.PublicByW[w]), pct(r.PrivateByW[w]))

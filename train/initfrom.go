@@ -57,9 +57,10 @@ func (t *Trainer) initFrom(path string) error {
 		return fmt.Errorf("--init-from %s takes %d-channel %dx%d faces, the run %dx%d gray: pass --size %d", path, spec.Channels, spec.Size, spec.Size, t.st.size(), t.st.size(), spec.Size)
 	}
 	head := sameClasses(spec.Labels, t.st.Labels)
+	exportW := t.opt.InferWeight
 	switch n := t.model.(type) {
 	case rlrcnetNet:
-		err = n.Import(g, t.opt.InferWeight, head)
+		exportW, err = n.Import(g, t.opt.InferWeight, head)
 	case lfnsbNet:
 		err = n.Import(g, head)
 	default:
@@ -68,7 +69,7 @@ func (t *Trainer) initFrom(path string) error {
 	if err != nil {
 		return fmt.Errorf("--init-from %s does not fit --arch %s: %w", path, describeArch(t.st), err)
 	}
-	again, err := t.model.Export(t.opt.InferWeight, t.st.Spec(spec.Crop, ""))
+	again, err := t.model.Export(exportW, t.st.Spec(spec.Crop, ""))
 	if err != nil {
 		return fmt.Errorf("--init-from %s: exporting the imported weights: %w", path, err)
 	}

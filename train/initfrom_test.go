@@ -76,6 +76,35 @@ func TestInitFrom(t *testing.T) {
 		}
 	}
 
+	// exported with the re-balancing branch weighted 0 (as the shipped
+	// model is), the graph holds one branch: the card says so and a run
+	// starts both branches from it
+	one := filepath.Join(t.TempDir(), "one.md")
+	oneModel := strings.TrimSuffix(one, ".md") + ".onnx"
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", oneModel,
+		"--data", root, "--card", one, "--infer-weight", "1", "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if text, err = os.ReadFile(one); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"in the graph, which leaves out the branch weighted 0", "the graph holds the one BBN branch weighted 1", "--infer-weight 1"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("card of a model exported with --infer-weight 1 lacks %q", want)
+		}
+	}
+	ft.Out, ft.InitFrom = filepath.Join(t.TempDir(), "onebranch"), oneModel
+	if err := RunTrain(context.Background(), ft, io.Discard); err != nil {
+		t.Fatalf("--init-from a one-branch graph: %v", err)
+	}
+	if st, err = ReadState(filepath.Join(ft.Out, "best.pt")); err != nil {
+		t.Fatal(err)
+	}
+	if st.Init == nil || !st.Init.Head || st.BestEpoch < 0 {
+		t.Errorf("run from a one-branch graph: init %+v, best epoch %d", st.Init, st.BestEpoch)
+	}
+	ft.InitFrom = model
+
 	// a class more: the classifier starts fresh, the rest is imported
 	if err := os.MkdirAll(filepath.Join(root, "train", "angry"), 0o755); err != nil {
 		t.Fatal(err)

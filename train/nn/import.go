@@ -54,6 +54,29 @@ func (im *Importer) Next(prefix string, dims ...int64) []float32 {
 	panic(fmt.Errorf("the graph has no further %s_* initializer of shape %v: it was not exported from this architecture", prefix, dims))
 }
 
+// Pos is how far the import has read; Seek goes back to a position Pos
+// returned, to read the same initializers into another layer.
+func (im *Importer) Pos() int { return im.pos }
+
+// Seek moves the import to position pos (from Pos).
+func (im *Importer) Seek(pos int) { im.pos = pos }
+
+// Done reports whether every initializer of the graph has been read.
+func (im *Importer) Done() bool { return im.pos >= len(im.inits) }
+
+// Skip passes over the next initializer named prefix_N, whatever its
+// shape (a layer left out of the import, such as a classifier for other
+// classes).
+func (im *Importer) Skip(prefix string) {
+	for ; im.pos < len(im.inits); im.pos++ {
+		if InitPrefix(im.inits[im.pos].Name) == prefix {
+			im.pos++
+			return
+		}
+	}
+	panic(fmt.Errorf("the graph has no further %s_* initializer: it was not exported from this architecture", prefix))
+}
+
 // InitPrefix is an initializer name without the _N suffix the graph
 // builder adds.
 func InitPrefix(name string) string {

@@ -87,18 +87,16 @@ func sortedKeys(m map[string]string) []string {
 // Import reads the weights of a graph Export wrote (with the same
 // configuration) into m: folded batch norms come back as weights plus an
 // equivalent batch norm (nn.Norm.SetAffine; re-centre them before
-// training). w is the conventional branch's weight the graph was exported
-// with; the exported logits do not depend on it, only how the two
-// branches share them. With head false the classifiers keep their
-// initialisation (fine-tuning to other classes). A dual model exported
-// with a branch weighted 0 cannot be imported.
-func (m *Model) Import(g *onnx.Model, w float64, head bool) (err error) {
+// training). w is the conventional branch's weight m will infer with: a
+// graph of both branches only holds their weighted sum, so any w in
+// (0, 1) reproduces it. A dual model exported with a branch weighted 0
+// holds one branch only; both branches then start from it, and the model
+// computes the graph's function at any w. With head false the classifiers
+// keep their initialisation (fine-tuning to other classes). Import returns
+// the weight to export m with to get the graph back (w, or 1 for a
+// one-branch graph).
+func (m *Model) Import(g *onnx.Model, w float64, head bool) (exportW float64, err error) {
 	defer torch.Recover(&err)
-	if len(m.Branches) == 1 {
-		w = 1
-	} else if w <= 0 || w >= 1 {
-		return fmt.Errorf("branch weight %g: a dual model's graph holds both branches only with a weight in (0, 1)", w)
-	}
 	im := nn.NewImporter(g)
 	m.Stem.Import(im)
 	m.Stage2.Import(im)
@@ -106,20 +104,41 @@ func (m *Model) Import(g *onnx.Model, w float64, head bool) (err error) {
 		m.SA.Import(im)
 	}
 	m.Stage3.Import(im)
-	for i, br := range m.Branches {
-		scale := float32(w)
-		if i == 1 {
-			scale = float32(1 - w)
-		}
-		br.Stage4.Import(im)
-		if br.Conv5 != nil {
-			br.Conv5.Import(im)
-		}
-		if head {
-			br.FC.ImportScaled(im, scale)
-		}
+	start := im.Pos()
+	m.Branches[0].importHead(im, 1, head)
+	if len(m.Branches) == 1 {
+		return 1, nil
 	}
-	return nil
+	if im.Done() {
+		// one branch in the graph: both branches are that branch
+		for _, br := range m.Branches {
+			im.Seek(start)
+			br.importHead(im, 1, head)
+		}
+		return 1, nil
+	}
+	if w <= 0 || w >= 1 {
+		return 0, fmt.Errorf("the graph holds both branches' logits summed: inferring with branch weight %g cannot reproduce them (use a weight in (0, 1))", w)
+	}
+	im.Seek(start)
+	m.Branches[0].importHead(im, float32(w), head)
+	m.Branches[1].importHead(im, float32(1-w), head)
+	return w, nil
+}
+
+// importHead reads a branch's stage 4, conv5 and (with head) classifier,
+// whose logits the graph scaled by scale.
+func (br *Branch) importHead(im *nn.Importer, scale float32, head bool) {
+	br.Stage4.Import(im)
+	if br.Conv5 != nil {
+		br.Conv5.Import(im)
+	}
+	if head {
+		br.FC.ImportScaled(im, scale)
+	} else {
+		im.Skip("fc_w")
+		im.Skip("fc_b")
+	}
 }
 
 // Import implements nn.Importable.

@@ -4,6 +4,7 @@ package rlrcnet
 
 import (
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/ferlive/ferlive/train/nn"
@@ -65,10 +66,14 @@ func TestImportExported(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Import(g, 0.5, true); err != nil {
+			w, err := m.Import(g, 0.5, true)
+			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := m.Export(0.5, testSpec())
+			if w != 0.5 && len(m.Branches) == 2 {
+				t.Fatalf("a two-branch graph re-exports at weight %g, want 0.5", w)
+			}
+			again, err := m.Export(w, testSpec())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +118,7 @@ func TestImportKeepsOrRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	fc := nn.Values(m.Branches[1].FC.W)
-	if err := m.Import(g, 0.5, false); err != nil {
+	if _, err := m.Import(g, 0.5, false); err != nil {
 		t.Fatal(err)
 	}
 	if d := nntest.MaxAbsDiff(fc, nn.Values(m.Branches[1].FC.W)); d != 0 {
@@ -137,7 +142,7 @@ func TestImportKeepsOrRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = other.Import(g, 0.5, true)
+	_, err = other.Import(g, 0.5, true)
 	if err == nil {
 		// what the import could not see, the comparison of the re-export does
 		again2, err2 := other.Export(0.5, testSpec())
@@ -150,4 +155,79 @@ func TestImportKeepsOrRefuses(t *testing.T) {
 		t.Fatal("a full model's graph imported into a clipk5 model without error")
 	}
 	t.Logf("full graph into clipk5: %v", err)
+}
+
+// TestImportOneBranch reads the graph of a dual model exported with the
+// re-balancing branch weighted 0 (the shipped model's --infer-weight 1):
+// the graph holds one branch, both branches start from it, so the
+// imported model computes the graph's logits at any weight, and training
+// it goes on as a dual model. A two-branch graph cannot be read for
+// inference with one branch alone.
+func TestImportOneBranch(t *testing.T) {
+	torch.SetNumThreads(2)
+	c, _, err := Variant("full", 7, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(6))
+	settle(t, src, rng)
+	g, err := src.Export(1, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, head := range []bool{true, false} {
+		m, err := New(c, 99)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc := nn.Values(m.Branches[1].FC.W)
+		w, err := m.Import(g, 0.5, head)
+		if err != nil {
+			t.Fatalf("head %v: %v", head, err)
+		}
+		if w != 1 {
+			t.Fatalf("a one-branch graph re-exports at weight %g, want 1", w)
+		}
+		again, err := m.Export(w, testSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var skip []string
+		if !head {
+			skip = []string{"fc_w", "fc_b"}
+			if d := nntest.MaxAbsDiff(fc, nn.Values(m.Branches[1].FC.W)); d != 0 {
+				t.Fatalf("head false: the classifier changed by %.3g", d)
+			}
+		}
+		if err := nn.CompareInitializers(g, again, 1e-5, skip...); err != nil {
+			t.Fatalf("head %v: re-export of the imported model: %v", head, err)
+		}
+		if !head {
+			continue
+		}
+		x := make([]float32, 16*48*48)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		want := branchLogits(t, src, x, false)[:16*7] // the conventional branch
+		got := branchLogits(t, m, x, false)
+		if d := nntest.MaxAbsDiff(append(append([]float32{}, want...), want...), got); d > 1e-4 {
+			t.Fatalf("both imported branches should compute the graph's branch: differ by %.3g", d)
+		}
+	}
+	two, err := src.Export(0.5, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(c, 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Import(two, 1, true); err == nil || !strings.Contains(err.Error(), "summed") {
+		t.Fatalf("a two-branch graph imported for inference with weight 1: %v", err)
+	}
 }
