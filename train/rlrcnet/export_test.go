@@ -22,6 +22,22 @@ func testSpec() contract.Spec {
 		Crop: contract.Crop{Scale: 1.2}, Arch: "rlrcnet", Dataset: "fer2013"}
 }
 
+// settledModel builds variant v's 7-class 48x48 model with seed and
+// settles it (settle) with rng.
+func settledModel(t *testing.T, v string, seed int64, rng *rand.Rand) (*Model, Config) {
+	t.Helper()
+	c, _, err := Variant(v, 7, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(c, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle(t, m, rng)
+	return m, c
+}
+
 // settle moves batch-norm running statistics, BN affine parameters and SA
 // gates away from their trivial initial values, so folding and attention
 // are really exercised.
@@ -69,16 +85,8 @@ func TestExportParity(t *testing.T) {
 	torch.SetNumThreads(2)
 	for _, v := range Variants {
 		t.Run(v, func(t *testing.T) {
-			c, _, err := Variant(v, 7, 48)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := New(c, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
 			rng := rand.New(rand.NewSource(5))
-			settle(t, m, rng)
+			m, c := settledModel(t, v, 3, rng)
 			weights := []float64{0.5}
 			if c.Dual {
 				// 1 and 0 leave the unused branch out of the graph

@@ -48,16 +48,8 @@ func TestImportExported(t *testing.T) {
 	torch.SetNumThreads(2)
 	for _, v := range []string{"full", "shufflenet"} {
 		t.Run(v, func(t *testing.T) {
-			c, _, err := Variant(v, 7, 48)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, err := New(c, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
 			rng := rand.New(rand.NewSource(5))
-			settle(t, src, rng)
+			src, c := settledModel(t, v, 3, rng)
 			g, err := src.Export(0.5, testSpec())
 			if err != nil {
 				t.Fatal(err)
@@ -165,16 +157,8 @@ func TestImportKeepsOrRefuses(t *testing.T) {
 // inference with one branch alone.
 func TestImportOneBranch(t *testing.T) {
 	torch.SetNumThreads(2)
-	c, _, err := Variant("full", 7, 48)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(c, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewSource(6))
-	settle(t, src, rng)
+	src, c := settledModel(t, "full", 3, rng)
 	g, err := src.Export(1, testSpec())
 	if err != nil {
 		t.Fatal(err)
