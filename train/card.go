@@ -56,7 +56,7 @@ func oneBranch(w float64) bool { return w <= 0 || w >= 1 }
 // holds: a dual model exported with a branch weighted 0 leaves that
 // branch out.
 func graphParams(m Net, st *State, w float64) int64 {
-	if st.arch() == "lfnsb" || !st.Model.Dual || !oneBranch(w) {
+	if !st.Model.Dual || !oneBranch(w) {
 		return m.NumParams()
 	}
 	dropped := "branch1."
@@ -563,9 +563,19 @@ func (r *ModelReport) WriteCard(path string) error {
 	if hasCurves {
 		p("\n![training curves](%s)\n", filepath.Base(curvesPNG))
 	}
-	p("\n## Per-epoch metrics\n\n| epoch | lr | a | train loss | train acc | %s | %s | epoch min |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n", valName, testName)
+	// BBN's a only means something for a dual model
+	dual := st.Model.Dual
+	aHead, aCol := "", ""
+	if dual {
+		aHead, aCol = " a |", "---:|"
+	}
+	p("\n## Per-epoch metrics\n\n| epoch | lr |%s train loss | train acc | %s | %s | epoch min |\n|---:|---:|%s---:|---:|---:|---:|---:|\n", aHead, valName, testName, aCol)
 	for _, m := range r.Metrics {
-		p("| %d | %.4f | %.3f | %.4f | %s | %s | %s | %.1f |\n", m.Epoch, m.LR, m.Alpha, m.TrainLoss, pct(m.TrainAcc), pct(m.PublicAcc), pct(m.PrivateAcc), m.EpochSec/60)
+		a := ""
+		if dual {
+			a = fmt.Sprintf(" %.3f |", m.Alpha)
+		}
+		p("| %d | %.4f |%s %.4f | %s | %s | %s | %.1f |\n", m.Epoch, m.LR, a, m.TrainLoss, pct(m.TrainAcc), pct(m.PublicAcc), pct(m.PrivateAcc), m.EpochSec/60)
 	}
 	exp := fmt.Sprintf("./bin/ferlive export --checkpoint %s/best.pt --out %s --data %s --card %s", st.Options.Out, r.ModelFile, st.Options.Data, path)
 	if r.Opts.RecalBN > 0 {

@@ -209,10 +209,13 @@ func TestLFNSBRunResumeExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"| Test accuracy (reported", "| Valid accuracy", "With `--mirror`", "| contempt |",
-		"Confusion matrix", "| Parameters | 2", "FLOPs per 48x48 face", "## Reproduce", "--arch lfnsb", "Time per epoch"} {
+		"Confusion matrix", "| Parameters | 2", "FLOPs per 48x48 face", "## Reproduce", "--arch lfnsb", "Time per epoch", "| epoch | lr | train loss |"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("model card lacks %q:\n%s", want, text)
 		}
+	}
+	if strings.Contains(string(text), "BBN") {
+		t.Errorf("the card of a model without BBN's branches speaks of them:\n%s", text)
 	}
 	for _, png := range []string{"m-confusion.png", "m-curves.png"} {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(card), png)); err != nil {

@@ -715,8 +715,12 @@ func (t *Trainer) loop(ctx context.Context) error {
 		if err := appendJSONL(metricsPath, m); err != nil {
 			return err
 		}
-		t.logf("epoch %d/%d: loss %.4f train %.2f%% | %s %.2f%% %s %.2f%% (w=%.2f) | lr %.4f a %.3f | %.0fs (+%.0fs eval) %.0f img/s (%.0f img per CPU-second) | best %s %.2f%% @%d",
-			epoch+1, o.Epochs, m.TrainLoss, 100*m.TrainAcc, valName, 100*m.PublicAcc, testName, 100*m.PrivateAcc, o.InferWeight, m.LR, alpha,
+		bbn, lr := "", fmt.Sprintf("lr %.4f", m.LR)
+		if t.st.Model.Dual {
+			bbn, lr = fmt.Sprintf(" (w=%.2f)", o.InferWeight), fmt.Sprintf("%s a %.3f", lr, alpha)
+		}
+		t.logf("epoch %d/%d: loss %.4f train %.2f%% | %s %.2f%% %s %.2f%%%s | %s | %.0fs (+%.0fs eval) %.0f img/s (%.0f img per CPU-second) | best %s %.2f%% @%d",
+			epoch+1, o.Epochs, m.TrainLoss, 100*m.TrainAcc, valName, 100*m.PublicAcc, testName, 100*m.PrivateAcc, bbn, lr,
 			epochSec, time.Since(ev).Seconds(), m.ImgPerSec, float64(done*imgsPerStep)/math.Max(cpuSec, 1e-9), valName, 100*t.st.BestAcc, t.st.BestEpoch)
 		if err := t.afterEpoch(); err != nil {
 			t.logf("plots: %v", err)
