@@ -357,7 +357,7 @@ func CommandLine(o Options) string {
 	add(o.Dual != "auto", "--dual "+o.Dual)
 	add(o.RestoreFrom != "", "--restore-from "+o.RestoreFrom)
 	add(o.InitFrom != "", "--init-from "+o.InitFrom)
-	add(o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
+	add(o.Arch != "lfnsb" && o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
 	return strings.Join(parts, " ")
 }

@@ -223,7 +223,7 @@ func (t *Trainer) setup() error {
 		}
 		if o.BBNAlpha == "auto" || o.BBNAlpha == "" {
 			o.BBNAlpha = "schedule"
-			if o.InitFrom != "" {
+			if o.InitFrom != "" && o.Arch != "lfnsb" {
 				o.BBNAlpha = "0.5"
 			}
 		}
