@@ -175,7 +175,12 @@ func (s *Stats) Table() string {
 	for k, v := range s.ByOp {
 		rows = append(rows, kv{k, v})
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v })
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].v != rows[j].v {
+			return rows[i].v > rows[j].v
+		}
+		return rows[i].k < rows[j].k // equal counts in name order, so cards do not reshuffle
+	})
 	out := "| operator | FLOPs |\n|---|---:|\n"
 	for _, r := range rows {
 		if r.v > 0 {

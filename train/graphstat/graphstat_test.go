@@ -68,3 +68,15 @@ func TestMatMulPRelu(t *testing.T) {
 		t.Fatalf("MACs %d FLOPs %d", st.MACs, st.FLOPs)
 	}
 }
+
+// TestTableOrder checks the card's operator table is the same every time:
+// by FLOPs, equal counts in name order.
+func TestTableOrder(t *testing.T) {
+	s := &Stats{ByOp: map[string]int64{"Tanh": 5, "Div": 5, "Conv": 9, "Sqrt": 5, "Add": 1}}
+	want := "| operator | FLOPs |\n|---|---:|\n| Conv | 9 |\n| Div | 5 |\n| Sqrt | 5 |\n| Tanh | 5 |\n| Add | 1 |\n"
+	for i := 0; i < 20; i++ {
+		if got := s.Table(); got != want {
+			t.Fatalf("table:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}
