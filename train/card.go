@@ -484,11 +484,14 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); every Conv2d_BN folded into one convolution, RepVGGDW's 3x3, 1x1 and identity branches fused into one depthwise convolution, the embedding's batch norm folded into its Gemm; Spatial Bias's adaptive pooling and bilinear upsampling are exact MatMuls. The Cosine-Harmony class centres are training-only and not in the graph.\n", size, size, len(st.Labels))
 	} else {
 		p("- Architecture (%s): `%+v`\n", st.Options.Variant, st.Model)
-		graph := "one graph for both BBN branches"
-		if st.Model.Dual && oneBranch(r.InferWeight) {
-			graph = "the graph holds the one BBN branch weighted 1"
+		graph := ""
+		switch {
+		case st.Model.Dual && oneBranch(r.InferWeight):
+			graph = "; the graph holds the one BBN branch weighted 1"
+		case st.Model.Dual:
+			graph = "; one graph for both BBN branches"
 		}
-		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); batch norm folded into the convolutions; %s.\n", size, size, len(st.Labels), graph)
+		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); batch norm folded into the convolutions%s.\n", size, size, len(st.Labels), graph)
 	}
 	if st.Model.Dual {
 		how := "BBN's equal weighting at test time"

@@ -70,7 +70,7 @@ func TestInitFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"trained further from the weights of `mine.onnx`", "Initialised from `" + model + "`", "--init-from " + model, "--bbn-alpha 0.5", "BBN's weight a was fixed at 0.5", "after 1 epoch more than `mine.onnx` had"} {
+	for _, want := range []string{"trained further from the weights of `mine.onnx`", "Initialised from `" + model + "`", "--init-from " + model, "--bbn-alpha 0.5", "BBN's weight a was fixed at 0.5", "after 1 epoch more than `mine.onnx` had", "; one graph for both BBN branches"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("card of a run started from a model lacks %q", want)
 		}
