@@ -48,30 +48,6 @@ type ModelReport struct {
 	Opset         int64
 }
 
-// oneBranch reports whether a dual model exported with conventional-branch
-// weight w leaves a branch out of the graph.
-func oneBranch(w float64) bool { return w <= 0 || w >= 1 }
-
-// graphParams counts the parameters of the layers the exported graph
-// holds: a dual model exported with a branch weighted 0 leaves that
-// branch out.
-func graphParams(m Net, st *State, w float64) int64 {
-	if !st.Model.Dual || !oneBranch(w) {
-		return m.NumParams()
-	}
-	dropped := "branch1."
-	if w <= 0 {
-		dropped = "branch0."
-	}
-	var n int64
-	for _, v := range m.Vars() {
-		if !v.Buffer && !strings.HasPrefix(v.Name, dropped) {
-			n += v.T.Numel()
-		}
-	}
-	return n
-}
-
 // Report evaluates the exported model (ONNX Runtime, runtime preprocessing)
 // and the checkpoint (libtorch) on the run's selection and test splits
 // (FER2013 PublicTest and PrivateTest, or FER+ Valid and Test with majority
@@ -83,7 +59,10 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 	if r.InferWeight < 0 {
 		r.InferWeight = st.Options.InferWeight
 	}
-	r.GraphParams = graphParams(m, st, r.InferWeight)
+	r.GraphParams = r.Params
+	if n, ok := m.(rlrcnetNet); ok {
+		r.GraphParams = n.GraphParams(r.InferWeight)
+	}
 	if fi, err := os.Stat(o.Out); err == nil {
 		r.ModelBytes = fi.Size()
 	}
@@ -486,7 +465,7 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- Architecture (%s): `%+v`\n", st.Options.Variant, st.Model)
 		graph := ""
 		switch {
-		case st.Model.Dual && oneBranch(r.InferWeight):
+		case st.Model.Dual && r.GraphParams != r.Params:
 			graph = "; the graph holds the one BBN branch weighted 1"
 		case st.Model.Dual:
 			graph = "; one graph for both BBN branches"
@@ -498,8 +477,12 @@ func (r *ModelReport) WriteCard(path string) error {
 		if r.InferWeight != 0.5 {
 			how = fmt.Sprintf("the weight chosen on %s (BBN infers with 0.5)", valName)
 		}
-		if oneBranch(r.InferWeight) {
-			p("- Inference: logits %.2f*W1 f1 + %.2f*W2 f2, %s: only the %s branch counts, so the other one (stage 4, conv5 and classifier) is left out of the graph. `--init-from` this model starts both branches from the one kept. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how, map[bool]string{true: "conventional", false: "re-balancing"}[r.InferWeight == 1])
+		if r.GraphParams != r.Params {
+			kept := "conventional"
+			if r.InferWeight == 0 {
+				kept = "re-balancing"
+			}
+			p("- Inference: logits %.2f*W1 f1 + %.2f*W2 f2, %s: only the %s branch counts, so the other one (stage 4, conv5 and classifier) is left out of the graph. `--init-from` this model starts both branches from the one kept. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how, kept)
 		} else {
 			p("- Inference: both branches see the same face and their logits are mixed as %.2f*W1 f1 + %.2f*W2 f2, %s; the weights are folded into the two classifier layers. libtorch accuracy by conventional-branch weight w:\n\n", r.InferWeight, 1-r.InferWeight, how)
 		}
@@ -567,15 +550,14 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("\n![training curves](%s)\n", filepath.Base(curvesPNG))
 	}
 	// BBN's a only means something for a dual model
-	dual := st.Model.Dual
 	aHead, aCol := "", ""
-	if dual {
+	if st.Model.Dual {
 		aHead, aCol = " a |", "---:|"
 	}
 	p("\n## Per-epoch metrics\n\n| epoch | lr |%s train loss | train acc | %s | %s | epoch min |\n|---:|---:|%s---:|---:|---:|---:|---:|\n", aHead, valName, testName, aCol)
 	for _, m := range r.Metrics {
 		a := ""
-		if dual {
+		if st.Model.Dual {
 			a = fmt.Sprintf(" %.3f |", m.Alpha)
 		}
 		p("| %d | %.4f |%s %.4f | %s | %s | %s | %.1f |\n", m.Epoch, m.LR, a, m.TrainLoss, pct(m.TrainAcc), pct(m.PublicAcc), pct(m.PrivateAcc), m.EpochSec/60)

@@ -61,8 +61,16 @@ func (im *Importer) Pos() int { return im.pos }
 // Seek moves the import to position pos (from Pos).
 func (im *Importer) Seek(pos int) { im.pos = pos }
 
-// Done reports whether every initializer of the graph has been read.
-func (im *Importer) Done() bool { return im.pos >= len(im.inits) }
+// Remaining counts the initializers named prefix_N not yet read.
+func (im *Importer) Remaining(prefix string) int {
+	n := 0
+	for _, t := range im.inits[im.pos:] {
+		if InitPrefix(t.Name) == prefix {
+			n++
+		}
+	}
+	return n
+}
 
 // Skip passes over the next initializer named prefix_N, whatever its
 // shape (a layer left out of the import, such as a classifier for other

@@ -19,6 +19,17 @@ type Var struct {
 	Buffer bool // not trained (batch-norm running statistics)
 }
 
+// NumParams counts the trained values of vs (buffers excluded).
+func NumParams(vs []Var) int64 {
+	var n int64
+	for _, v := range vs {
+		if !v.Buffer {
+			n += v.T.Numel()
+		}
+	}
+	return n
+}
+
 // Opset is the ONNX opset of the models ferlive exports.
 const Opset = 17
 

@@ -48,12 +48,9 @@ func (m *Model) Export(w float64, spec contract.Spec) (model *onnx.Model, err er
 	f := m.Stage3.Export(e, y)
 	var logits []string
 	for i, br := range m.Branches {
-		scale := float32(w)
-		if i == 1 {
-			scale = float32(1 - w)
-		}
-		if scale == 0 && len(m.Branches) > 1 {
-			continue // a branch weighted 0 adds nothing: leave it out of the graph
+		scale, in := m.branchScale(i, w)
+		if !in {
+			continue
 		}
 		h := br.Stage4.Export(e, f)
 		if br.Conv5 != nil {
@@ -73,6 +70,32 @@ func (m *Model) Export(w float64, spec contract.Spec) (model *onnx.Model, err er
 		om.SetMeta(k, meta[k])
 	}
 	return om, nil
+}
+
+// branchScale is the factor Export(w) folds into branch i's logits, and
+// whether the graph holds the branch at all: a branch weighted 0 adds
+// nothing and is left out (a single branch is always weighted 1).
+func (m *Model) branchScale(i int, w float64) (scale float32, inGraph bool) {
+	if len(m.Branches) == 1 {
+		return 1, true
+	}
+	scale = float32(w)
+	if i == 1 {
+		scale = float32(1 - w)
+	}
+	return scale, scale != 0
+}
+
+// GraphParams counts the trained parameters of the layers Export(w)
+// writes: all of them, less a branch weighted 0.
+func (m *Model) GraphParams(w float64) int64 {
+	n := m.NumParams()
+	for i, br := range m.Branches {
+		if _, in := m.branchScale(i, w); !in {
+			n -= nn.NumParams(br.Vars())
+		}
+	}
+	return n
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -104,13 +127,13 @@ func (m *Model) Import(g *onnx.Model, w float64, head bool) (exportW float64, er
 		m.SA.Import(im)
 	}
 	m.Stage3.Import(im)
-	start := im.Pos()
-	m.Branches[0].importHead(im, 1, head)
 	if len(m.Branches) == 1 {
+		m.Branches[0].importHead(im, 1, head)
 		return 1, nil
 	}
-	if im.Done() {
+	if im.Remaining("fc_w") == 1 {
 		// one branch in the graph: both branches are that branch
+		start := im.Pos()
 		for _, br := range m.Branches {
 			im.Seek(start)
 			br.importHead(im, 1, head)
@@ -120,9 +143,10 @@ func (m *Model) Import(g *onnx.Model, w float64, head bool) (exportW float64, er
 	if w <= 0 || w >= 1 {
 		return 0, fmt.Errorf("the graph holds both branches' logits summed: inferring with branch weight %g cannot reproduce them (use a weight in (0, 1))", w)
 	}
-	im.Seek(start)
-	m.Branches[0].importHead(im, float32(w), head)
-	m.Branches[1].importHead(im, float32(1-w), head)
+	for i, br := range m.Branches {
+		scale, _ := m.branchScale(i, w)
+		br.importHead(im, scale, head)
+	}
 	return w, nil
 }
 

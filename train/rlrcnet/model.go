@@ -201,15 +201,7 @@ func (m *Model) Vars() []nn.Var {
 }
 
 // NumParams counts trainable parameters (buffers excluded).
-func (m *Model) NumParams() int64 {
-	var n int64
-	for _, v := range m.Vars() {
-		if !v.Buffer {
-			n += v.T.Numel()
-		}
-	}
-	return n
-}
+func (m *Model) NumParams() int64 { return nn.NumParams(m.Vars()) }
 
 // shared runs the layers both branches share (stem to stage 3).
 func (m *Model) shared(x *torch.Tensor, train bool) *torch.Tensor {
