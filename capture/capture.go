@@ -60,6 +60,11 @@ type Info struct {
 	// folders), else 0. For videos it is the container's count, which can be
 	// an estimate.
 	Frames int
+	// Orientation is empty when frames are used as decoded, else how the
+	// source's display matrix turns them (videos: "rotated 90° clockwise",
+	// "rotated 180° clockwise, mirrored"); Width and Height are then the
+	// turned frame's.
+	Orientation string
 	// Live is true for cameras, streams and pipelines: frames may be dropped
 	// to stay current.
 	Live bool

@@ -18,6 +18,7 @@ type videoSource struct {
 	path    string
 	vc      *gocv.VideoCapture // nil once closed
 	info    Info
+	orient  orientation   // applied to every decoded frame
 	next    int           // index of the next frame
 	lastPTS time.Duration // PTS of the last frame returned
 	ended   bool          // io.EOF or an error was returned: only io.EOF follows
@@ -28,6 +29,10 @@ type videoSource struct {
 // It fails with one error naming the file when the file is missing, empty,
 // not a video (a text file renamed .mp4), truncated so that it cannot be
 // opened (an MP4 without its index), or in a codec FFmpeg cannot decode.
+//
+// Frames come upright: a display matrix in an MP4/MOV container (portrait
+// phone videos) is applied to each frame, as players do, and Info gives the
+// displayed size and names the turn in Orientation.
 //
 // A file that opens but stops decoding early is detected only when the
 // container announces its frame count: if decoding ends more than
@@ -45,6 +50,17 @@ func OpenVideo(path string) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	orient := orientation{matrix: identityMatrix}
+	// Turn OpenCV's own rotation off and apply the container's (see
+	// orientation). Where it cannot be turned off, OpenCV's frames are
+	// taken as they come.
+	vc.Set(capPropOrientationAuto, 0)
+	if vc.Get(capPropOrientationAuto) == 0 {
+		if orient, err = containerOrientation(path); err != nil {
+			vc.Close()
+			return nil, fmt.Errorf("%s: reading its display matrix: %w", path, err)
+		}
+	}
 	info := Info{
 		Name:   path,
 		Kind:   "video",
@@ -53,7 +69,13 @@ func OpenVideo(path string) (Source, error) {
 		FPS:    sanitizeFPS(vc.Get(gocv.VideoCaptureFPS)),
 		Frames: sanitizeCount(vc.Get(gocv.VideoCaptureFrameCount)),
 	}
-	return &videoSource{path: path, vc: vc, info: info}, nil
+	if orient.swapsSides() {
+		info.Width, info.Height = info.Height, info.Width
+	}
+	if !orient.identity() {
+		info.Orientation = orient.String()
+	}
+	return &videoSource{path: path, vc: vc, info: info, orient: orient}, nil
 }
 
 // openVideoCapture opens path with OpenCV's FFmpeg backend only. CAP_ANY
@@ -109,7 +131,7 @@ func (s *videoSource) Next(ctx context.Context) (Frame, error) {
 		s.ended = true
 		return Frame{}, s.endError()
 	}
-	f := Frame{Mat: m, Index: s.next, PTS: s.pts()}
+	f := Frame{Mat: s.orient.apply(m), Index: s.next, PTS: s.pts()}
 	s.next++
 	s.lastPTS = f.PTS
 	return f, nil

@@ -54,6 +54,9 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	if info.Live {
 		return nil, usageError{fmt.Errorf("annotate: %s is a live source; use `ferlive --camera %s --headless --output F` for cameras and streams", input, input)}
 	}
+	if info.Orientation != "" {
+		fmt.Fprintf(os.Stderr, "annotate: %s is %s by its display matrix; frames, boxes and the output are upright, as players show it\n", input, info.Orientation)
+	}
 	if output != "" && info.Kind == "folder" {
 		return nil, usageError{fmt.Errorf("annotate: --output %s: a folder's images may differ in size; write --jsonl / --csv for folders", output)}
 	}

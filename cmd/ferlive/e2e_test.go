@@ -14,7 +14,9 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/ferlive/ferlive/capture"
 	"github.com/ferlive/ferlive/facedetect"
+	"github.com/ferlive/ferlive/internal/mp4matrix"
 	"github.com/ferlive/ferlive/internal/synth"
 	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/internal/testmodel"
@@ -270,6 +272,67 @@ func TestAnnotateFolderOfImages(t *testing.T) {
 	if got["two_people.jpg"] != 2 || got["biden.jpg"] != 1 {
 		t.Fatalf("faces per image %v", got)
 	}
+}
+
+// TestAnnotatePortraitPhoneVideo: a phone's portrait recording (landscape
+// frames plus a display matrix turning them 90 degrees clockwise) is
+// annotated upright, as players show it, with the face where it is in the
+// upright photo. Debian's OpenCV 4.6 turned such videos upside down on its
+// own, and no face was found in them.
+func TestAnnotatePortraitPhoneVideo(t *testing.T) {
+	model, _, _ := e2eFixtures(t)
+	photo := testenv.Photo(t, "obama-720p.jpg")
+	upright := gocv.IMRead(photo, gocv.IMReadColor)
+	defer upright.Close()
+	sideways := gocv.NewMat()
+	defer sideways.Close()
+	gocv.Rotate(upright, &sideways, gocv.Rotate90CounterClockwise) // as the sensor saw it
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "portrait.mp4")
+	vw, err := capture.NewVideoWriter(clip, 10, sideways.Cols(), sideways.Rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := vw.Write(sideways); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := vw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := mp4matrix.Set(clip, 0, 1, -1, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	ref, jl, out := filepath.Join(dir, "photo.jsonl"), filepath.Join(dir, "clip.jsonl"), filepath.Join(dir, "clip.annotated.mp4")
+	if err := dispatch(context.Background(), []string{"annotate", "--input", photo, "--jsonl", ref, "--model", model, "--no-progress"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dispatch(context.Background(), []string{"annotate", "--input", clip, "--output", out, "--jsonl", jl, "--model", model, "--no-progress"}); err != nil {
+		t.Fatal(err)
+	}
+	want := readJSONL(t, ref)
+	if len(want) != 1 || len(want[0].Faces) != 1 {
+		t.Fatalf("upright photo: %d frames, want 1 with 1 face", len(want))
+	}
+	wb := want[0].Faces[0].Box
+	frames := readJSONL(t, jl)
+	if len(frames) != 5 {
+		t.Fatalf("%d frames, want 5", len(frames))
+	}
+	for _, f := range frames {
+		if len(f.Faces) != 1 {
+			t.Fatalf("frame %d: %d faces, want the one face of the upright photo", f.Frame, len(f.Faces))
+		}
+		b := f.Faces[0].Box
+		for k := range b {
+			if d := b[k] - wb[k]; d < -8 || d > 8 {
+				t.Fatalf("frame %d: box %v, want about %v (the upright photo's)", f.Frame, b, wb)
+			}
+		}
+	}
+	checkVideo(t, out, upright.Cols(), upright.Rows(), 10, 5)
 }
 
 // TestSparseDetectionFollowsErraticMotion checks that with full detections
