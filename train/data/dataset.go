@@ -286,17 +286,31 @@ func readTarGz(path string, add func(rel string, read func() ([]byte, error)) er
 	}
 }
 
-// decodeGray decodes an image, converts it to gray the way OpenCV's
-// COLOR_BGR2GRAY does and resizes it to size x size (area averaging when
-// shrinking, bilinear when enlarging), as the runtime does.
+// decodeGray decodes an image upright and in gray, as decodeUpright does,
+// and resizes it to size x size (area averaging when shrinking, bilinear
+// when enlarging), as the runtime does.
 func decodeGray(b []byte, size int) ([]uint8, error) {
-	im, _, err := image.Decode(bytes.NewReader(b))
+	g, w, h, err := decodeUpright(b)
 	if err != nil {
 		return nil, err
 	}
+	if w == size && h == size {
+		return g, nil
+	}
+	return Resize(g, w, h, size), nil
+}
+
+// decodeUpright decodes an image to gray the way OpenCV's imread and
+// COLOR_BGR2GRAY do: turned upright by its EXIF orientation, gray as
+// 0.299 R + 0.587 G + 0.114 B.
+func decodeUpright(b []byte) (g []uint8, w, h int, err error) {
+	im, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, 0, 0, err
+	}
 	r := im.Bounds()
-	w, h := r.Dx(), r.Dy()
-	g := make([]uint8, w*h)
+	w, h = r.Dx(), r.Dy()
+	g = make([]uint8, w*h)
 	if gi, ok := im.(*image.Gray); ok {
 		for y := 0; y < h; y++ {
 			copy(g[y*w:(y+1)*w], gi.Pix[y*gi.Stride:y*gi.Stride+w])
@@ -310,10 +324,8 @@ func decodeGray(b []byte, size int) ([]uint8, error) {
 			}
 		}
 	}
-	if w == size && h == size {
-		return g, nil
-	}
-	return Resize(g, w, h, size), nil
+	g, w, h = orient(g, w, h, jpegOrientation(b))
+	return g, w, h, nil
 }
 
 // Resize scales a w x h gray image to size x size: area averaging when
