@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -229,4 +230,63 @@ func tkhdMatrix(r io.ReaderAt, tkhd box) ([9]int32, bool) {
 		m[i] = int32(binary.BigEndian.Uint32(b[4*i:]))
 	}
 	return m, true
+}
+
+// Rotate returns src with every frame turned clockwise by deg degrees (0,
+// 90, 180 or 270), after any turn the source applies itself: for a camera
+// mounted on its side (a kiosk's portrait screen) or a video whose display
+// matrix is missing. Info gives the turned size; DropCounter is kept.
+func Rotate(src Source, deg int) (Source, error) {
+	var m [9]int32
+	switch deg {
+	case 0:
+		return src, nil
+	case 90:
+		m = [9]int32{0, 1 << 16, 0, -1 << 16, 0, 0, 0, 0, 1 << 30}
+	case 180:
+		m = [9]int32{-1 << 16, 0, 0, 0, -1 << 16, 0, 0, 0, 1 << 30}
+	case 270:
+		m = [9]int32{0, -1 << 16, 0, 1 << 16, 0, 0, 0, 0, 1 << 30}
+	default:
+		return nil, fmt.Errorf("rotation %d: want 0, 90, 180 or 270 (degrees clockwise)", deg)
+	}
+	return &turned{Source: src, o: newOrientation(m)}, nil
+}
+
+// turned applies an orientation to the frames of a source.
+type turned struct {
+	Source
+	o orientation
+}
+
+// Next returns the next frame, turned.
+func (t *turned) Next(ctx context.Context) (Frame, error) {
+	f, err := t.Source.Next(ctx)
+	if err != nil {
+		return f, err
+	}
+	f.Mat = t.o.apply(f.Mat)
+	return f, nil
+}
+
+// Info describes the turned frames.
+func (t *turned) Info() Info {
+	info := t.Source.Info()
+	if t.o.swapsSides() {
+		info.Width, info.Height = info.Height, info.Width
+	}
+	if info.Orientation != "" {
+		info.Orientation += ", then " + t.o.String()
+	} else {
+		info.Orientation = t.o.String()
+	}
+	return info
+}
+
+// Dropped forwards the source's count of dropped frames (live sources).
+func (t *turned) Dropped() int {
+	if d, ok := t.Source.(DropCounter); ok {
+		return d.Dropped()
+	}
+	return 0
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -169,5 +170,40 @@ func TestContainerOrientationDamaged(t *testing.T) {
 	}
 	if o, err := containerOrientation(path); err != nil || !o.identity() {
 		t.Errorf("garbled trak size: %v, %v; want the identity", o, err)
+	}
+}
+
+// TestRotateSource: --rotate turns a camera's frames (a camera mounted on
+// its side), reports the turned size, keeps counting dropped frames, and
+// refuses angles that are not quarter turns.
+func TestRotateSource(t *testing.T) {
+	dev := &fakeDevice{last: func() *fakeCam { return &fakeCam{w: 64, h: 48, interval: 5 * time.Millisecond} }}
+	cam := newFakeLive(t, dev, Options{}, liveConfig{})
+	src, err := Rotate(cam, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if info := src.Info(); info.Width != 48 || info.Height != 64 || info.Orientation != "rotated 90° clockwise" {
+		t.Errorf("turned camera: %dx%d %q, want 48x64 rotated 90° clockwise", info.Width, info.Height, info.Orientation)
+	}
+	f, err := src.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Mat.Cols() != 48 || f.Mat.Rows() != 64 {
+		t.Errorf("turned frame %dx%d, want 48x64", f.Mat.Cols(), f.Mat.Rows())
+	}
+	f.Mat.Close()
+	if _, ok := src.(DropCounter); !ok {
+		t.Error("a turned live source lost its dropped-frame count")
+	}
+	for _, deg := range []int{45, -90, 360} {
+		if _, err := Rotate(cam, deg); err == nil {
+			t.Errorf("Rotate(%d) accepted", deg)
+		}
+	}
+	if same, err := Rotate(cam, 0); err != nil || same != cam {
+		t.Errorf("Rotate(0) = %v, %v; want the source itself", same, err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ferlive/ferlive/capture"
 	"github.com/ferlive/ferlive/internal/latency"
 	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/internal/progress"
@@ -45,7 +44,7 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	if output == "" && f.jsonl == "" && f.csv == "" {
 		return nil, usageError{errors.New("annotate: nothing to write: give --output, --jsonl and/or --csv")}
 	}
-	src, err := capture.Open(input, capture.Options{})
+	src, err := f.openSource(openInput(input))
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +54,7 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 		return nil, usageError{fmt.Errorf("annotate: %s is a live source; use `ferlive --camera %s --headless --output F` for cameras and streams", input, input)}
 	}
 	if info.Orientation != "" {
-		fmt.Fprintf(os.Stderr, "annotate: %s is %s by its display matrix; frames, boxes and the output are upright, as players show it\n", input, info.Orientation)
+		fmt.Fprintf(os.Stderr, "annotate: %s: every frame is %s before detection (its display matrix, --rotate); boxes and the output are in the turned picture\n", input, info.Orientation)
 	}
 	if output != "" && info.Kind == "folder" {
 		return nil, usageError{fmt.Errorf("annotate: --output %s: a folder's images may differ in size; write --jsonl / --csv for folders", output)}

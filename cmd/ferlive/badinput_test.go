@@ -57,6 +57,8 @@ func TestBadInputErrors(t *testing.T) {
 		{"no output asked", []string{"annotate", "--input", clip, "--model", model}, "--output", 2},
 		{"unknown flag", []string{"annotate", "--frobnicate"}, "frobnicate", 2},
 		{"bad device", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--device", "tpu"}, "tpu", 1},
+		{"rotation not a quarter turn", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--rotate", "45"}, "--rotate 45", 2},
+		{"camera rotation not a quarter turn", []string{"--camera", "0", "--headless", "--jsonl", out, "--model", model, "--rotate", "-90"}, "--rotate -90", 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

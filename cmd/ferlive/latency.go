@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ferlive/ferlive/capture"
 	"github.com/ferlive/ferlive/internal/latency"
 	"github.com/ferlive/ferlive/internal/pipeline"
 )
@@ -97,7 +96,7 @@ func runLatency(ctx context.Context, args []string) error {
 
 // measure runs one model over the input and returns its stage statistics.
 func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup int, encode bool) ([]latency.Stat, float64, string, error) {
-	src, err := capture.Open(input, capture.Options{})
+	src, err := f.openSource(openInput(input))
 	if err != nil {
 		return nil, 0, "", err
 	}

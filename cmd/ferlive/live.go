@@ -56,9 +56,11 @@ func runLive(ctx context.Context, args []string) error {
 	var err error
 	if input != "" {
 		spec = input
-		src, err = capture.Open(input, capture.Options{})
+		src, err = f.openSource(openInput(input))
 	} else {
-		src, err = capture.OpenCamera(camera, liveOptions(width, height, fps, !noReconn))
+		src, err = f.openSource(func() (capture.Source, error) {
+			return capture.OpenCamera(camera, liveOptions(width, height, fps, !noReconn))
+		})
 	}
 	if err != nil {
 		return err

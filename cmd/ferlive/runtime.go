@@ -34,6 +34,7 @@ type runtimeFlags struct {
 	smooth      float64
 	noHUD       bool
 	mirror      bool
+	rotate      int
 	stats       bool
 	jsonl, csv  string
 }
@@ -54,6 +55,7 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.IntVar(&f.detectSize, "detect-size", 0, "longest side of the downscaled copy the detector sees (0 = detector's default)")
 	fs.IntVar(&f.minFace, "min-face", 0, "smallest face side to detect, in frame pixels (0 = detector's default)")
 	fs.BoolVar(&f.mirror, "mirror", false, mirrorHelp)
+	fs.IntVar(&f.rotate, "rotate", 0, "turn every frame clockwise by 0, 90, 180 or 270 degrees before detection: a camera mounted on its side (portrait kiosk), a video that lost its display matrix; boxes and outputs are in the turned picture")
 	fs.StringVar(&f.device, "device", "cpu", "ONNX Runtime execution provider: "+strings.Join(ort.Devices, ", "))
 	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads per model (0 = one per core)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, then the one `make deps` installed)")
@@ -85,7 +87,34 @@ func (f *runtimeFlags) validate() error {
 	if f.threads < 0 {
 		return usageError{fmt.Errorf("--threads %d: want 0 or more", f.threads)}
 	}
+	if f.rotate%90 != 0 || f.rotate < 0 || f.rotate >= 360 {
+		return usageError{fmt.Errorf("--rotate %d: want 0, 90, 180 or 270 (degrees clockwise)", f.rotate)}
+	}
 	return nil
+}
+
+// openSource opens a source with capture.Open (or open, for cameras),
+// after checking the flags, and turns its frames by --rotate. The caller
+// closes it.
+func (f *runtimeFlags) openSource(open func() (capture.Source, error)) (capture.Source, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	src, err := open()
+	if err != nil {
+		return nil, err
+	}
+	t, err := capture.Rotate(src, f.rotate)
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// openInput opens a file, folder, device or stream given as --input.
+func openInput(spec string) func() (capture.Source, error) {
+	return func() (capture.Source, error) { return capture.Open(spec, capture.Options{}) }
 }
 
 func (f *runtimeFlags) open() (*engine, error) {
