@@ -57,10 +57,14 @@ func (t *Trainer) initFrom(path string) error {
 		return fmt.Errorf("--init-from %s takes %d-channel %dx%d faces, the run %dx%d gray: pass --size %d", path, spec.Channels, spec.Size, spec.Size, t.st.size(), t.st.size(), spec.Size)
 	}
 	head := sameClasses(spec.Labels, t.st.Labels)
-	exportW := t.opt.InferWeight
+	w := t.opt.InferWeight
+	if w < 0 {
+		w = bbnInferWeight
+	}
+	exportW := w
 	switch n := t.model.(type) {
 	case rlrcnetNet:
-		exportW, err = n.Import(g, t.opt.InferWeight, head)
+		exportW, err = n.Import(g, w, head)
 	case lfnsbNet:
 		err = n.Import(g, head)
 	default:
@@ -79,6 +83,11 @@ func (t *Trainer) initFrom(path string) error {
 	}
 	if err := nn.CompareInitializers(g, again, 1e-4, skip...); err != nil {
 		return fmt.Errorf("--init-from %s does not fit --arch %s: %w", path, describeArch(t.st), err)
+	}
+	if t.opt.InferWeight < 0 {
+		// auto: select and export as the imported graph infers; a
+		// one-branch graph has only its branch to offer
+		t.opt.InferWeight, t.st.Options.InferWeight = exportW, exportW
 	}
 	t.st.Mean, t.st.Std = spec.Mean[0], spec.Std[0]
 	n, err := recentreBN(t.model, t.train, t.st.Mean, t.st.Std, recentreBatches, t.opt.Batch, t.opt.Seed)

@@ -45,6 +45,7 @@ func TestInitFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	firstFT := st
 	if first.Options.BBNAlpha != "schedule" || st.Options.BBNAlpha != "0.5" {
 		t.Errorf("BBN's a: %q from scratch, %q from a model; want schedule and 0.5", first.Options.BBNAlpha, st.Options.BBNAlpha)
 	}
@@ -102,6 +103,27 @@ func TestInitFrom(t *testing.T) {
 	}
 	if st.Init == nil || !st.Init.Head || st.BestEpoch < 0 {
 		t.Errorf("run from a one-branch graph: init %+v, best epoch %d", st.Init, st.BestEpoch)
+	}
+	// without --infer-weight, a run selects and exports as its model infers:
+	// BBN's 0.5 from scratch or from a two-branch graph, the one branch's
+	// weight from a one-branch graph, so the exported model keeps one branch
+	if first.Options.InferWeight != 0.5 || firstFT.Options.InferWeight != 0.5 || st.Options.InferWeight != 1 {
+		t.Errorf("--infer-weight auto: %g from scratch, %g from a two-branch model, %g from a one-branch one; want 0.5, 0.5, 1",
+			first.Options.InferWeight, firstFT.Options.InferWeight, st.Options.InferWeight)
+	}
+	if cmd := CommandLine(st.Options); !strings.Contains(cmd, " --infer-weight 1 ") {
+		t.Errorf("command line of a run that selects at weight 1: %q", cmd)
+	}
+	again := filepath.Join(t.TempDir(), "again.md")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ft.Out, "best.pt"), "--out", strings.TrimSuffix(again, ".md") + ".onnx",
+		"--data", root, "--card", again, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if text, err = os.ReadFile(again); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "the graph holds the one BBN branch weighted 1") {
+		t.Errorf("a run from a one-branch model, exported without --infer-weight, is not one-branch:\n%s", text)
 	}
 	ft.InitFrom = model
 

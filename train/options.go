@@ -94,7 +94,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Clip, "clip", "auto", "Clip_K5 units override: on, off, auto")
 	fs.StringVar(&o.SA, "sa", "auto", "shuffle attention override: on, off, auto")
 	fs.StringVar(&o.Dual, "dual", "auto", "BBN dual branch override: on, off, auto")
-	fs.Float64Var(&o.InferWeight, "infer-weight", 0.5, "weight of the conventional branch at inference (BBN: 0.5)")
+	fs.Float64Var(&o.InferWeight, "infer-weight", -1, "weight of the conventional branch at inference, for checkpoint selection and export: a number in [0, 1], or -1 for BBN's 0.5, or with --init-from a one-branch model (exported with --infer-weight 0 or 1, as the shipped RLR-CNet) that model's weight")
 	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
@@ -154,6 +154,9 @@ func (o *Options) Validate() error {
 		default:
 			return fmt.Errorf("--%s %q: want on, off or auto", f.n, f.v)
 		}
+	}
+	if o.InferWeight > 1 || (o.InferWeight < 0 && o.InferWeight != -1) {
+		return fmt.Errorf("--infer-weight %g: want a number in [0, 1], or -1 (auto)", o.InferWeight)
 	}
 	switch o.BBNAlpha {
 	case "auto", "schedule", "":

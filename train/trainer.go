@@ -348,6 +348,9 @@ func (t *Trainer) setup() error {
 			return err
 		}
 	}
+	if t.opt.InferWeight < 0 { // auto, not settled by --init-from
+		t.opt.InferWeight, t.st.Options.InferWeight = bbnInferWeight, bbnInferWeight
+	}
 	var ps []torch.Param
 	for _, v := range m.Vars() {
 		if v.Buffer {
@@ -731,6 +734,9 @@ func (t *Trainer) loop(ctx context.Context) error {
 }
 
 var sweepWeights = []float64{0, 0.25, 0.5, 0.75, 1}
+
+// bbnInferWeight is BBN's weight of the conventional branch at inference.
+const bbnInferWeight = 0.5
 
 func appendJSONL(path string, v any) error {
 	b, err := json.Marshal(v)
