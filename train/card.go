@@ -563,7 +563,10 @@ func (r *ModelReport) WriteCard(path string) error {
 		}
 		p("| %d | %.4f |%s %.4f | %s | %s | %s | %.1f |\n", m.Epoch, m.LR, a, m.TrainLoss, pct(m.TrainAcc), pct(m.PublicAcc), pct(m.PrivateAcc), m.EpochSec/60)
 	}
-	exp := fmt.Sprintf("./bin/ferlive export --checkpoint %s/best.pt --out %s --data %s --card %s", st.Options.Out, r.ModelFile, st.Options.Data, path)
+	exp := fmt.Sprintf("./bin/ferlive export --checkpoint %s --out %s --data %s --card %s", r.Opts.Checkpoint, r.ModelFile, st.Options.Data, path)
+	if len(r.Opts.Average) > 0 {
+		exp += " --average " + strings.Join(r.Opts.Average, ",")
+	}
 	if r.Opts.RecalBN > 0 {
 		exp += fmt.Sprintf(" --recalibrate-bn %d", r.Opts.RecalBN)
 	}
@@ -575,6 +578,10 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("\nThe run was resumed %d times; the commands above repeat its history (a single run with the last command's options would follow a different schedule).\n", len(st.Resumes))
 	}
 	p("\n## Notes\n\n%s", notes(r))
+	if len(r.Opts.Average) > 0 {
+		p("- Weights: the mean of %d checkpoints of the run, `%s` and `%s` (`--average`, stochastic weight averaging); the batch norms were re-estimated for the averaged weights.\n",
+			len(r.Opts.Average)+1, r.Opts.Checkpoint, strings.Join(r.Opts.Average, "`, `"))
+	}
 	if r.Opts.RecalBN > 0 {
 		p("- Batch-norm statistics were re-estimated before export on %d batches of 256 unaugmented training faces, both branches seeing the same faces as at inference (`--recalibrate-bn %d`).\n", r.Opts.RecalBN, r.Opts.RecalBN)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/train/data"
+	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/torch"
 )
 
@@ -31,8 +32,9 @@ type ExportOptions struct {
 	Card        string // write a model card (needs Data)
 	ORTLib      string
 	Threads     int
-	RecalBN     int    // re-estimate batch-norm statistics on this many training batches before exporting
-	Notes       string // Markdown file appended to the card
+	RecalBN     int      // re-estimate batch-norm statistics on this many training batches before exporting
+	Average     []string // further checkpoints of the run whose weights are averaged with Checkpoint's
+	Notes       string   // Markdown file appended to the card
 }
 
 // ReadState reads the state.json next to a checkpoint.
@@ -69,6 +71,71 @@ func LoadModel(checkpoint string) (Net, *State, error) {
 	return m, st, nil
 }
 
+// DefaultAverageRecalBN is how many batches re-estimate the batch norms of
+// averaged weights when --recalibrate-bn is not given.
+const DefaultAverageRecalBN = 100
+
+// AverageWeights replaces the trained parameters of m by their mean over
+// m's own and those of the checkpoints at paths (of the same model, e.g.
+// the last epochs of a run: stochastic weight averaging). Batch-norm
+// running statistics stay as loaded; they do not fit the averaged weights,
+// so they must be re-estimated (RecalibrateBN).
+func AverageWeights(m Net, paths []string) error {
+	var params []nn.Var
+	for _, v := range m.Vars() {
+		if !v.Buffer {
+			params = append(params, v)
+		}
+	}
+	scratch := make([]torch.Named, 0, len(params))
+	sums := make([]*torch.Tensor, 0, len(params))
+	defer func() {
+		for i := range sums {
+			sums[i].Drop()
+			scratch[i].Tensor.Drop()
+		}
+	}()
+	return torch.NoGrad(func() error {
+		for _, v := range params {
+			c, err := v.T.Clone()
+			if err != nil {
+				return err
+			}
+			s, err := v.T.Clone()
+			if err != nil {
+				c.Drop()
+				return err
+			}
+			scratch, sums = append(scratch, torch.Named{Name: v.Name, Tensor: c}), append(sums, s)
+		}
+		for _, p := range paths {
+			if err := torch.Load(p, scratch); err != nil {
+				return fmt.Errorf("--average %s: not a checkpoint of this model: %w", p, err)
+			}
+			for i := range sums {
+				s, err := sums[i].Add(scratch[i].Tensor)
+				if err != nil {
+					return err
+				}
+				sums[i].Drop()
+				sums[i] = s
+			}
+		}
+		for i, v := range params {
+			mean, err := sums[i].MulScalar(1 / float64(len(paths)+1))
+			if err != nil {
+				return err
+			}
+			err = v.T.CopyFrom(mean)
+			mean.Drop()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Spec returns the model contract of a run's exported model.
 func (st *State) Spec(crop contract.Crop, accuracy string) contract.Spec {
 	return contract.Spec{
@@ -87,6 +154,14 @@ func Export(o ExportOptions) (*onnx.Model, Net, *State, error) {
 	w := o.InferWeight
 	if w < 0 {
 		w = st.Options.InferWeight
+	}
+	if len(o.Average) > 0 {
+		if o.RecalBN <= 0 {
+			return nil, nil, nil, errors.New("export: averaged weights need their batch norms re-estimated (--recalibrate-bn)")
+		}
+		if err := AverageWeights(m, o.Average); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	if o.RecalBN > 0 {
 		train, err := LoadTrain(st)
@@ -127,7 +202,8 @@ func ExportCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Card, "card", "", "write a Markdown model card here (with --data); its confusion matrix and curves go beside it as PNG")
 	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one `make deps` installs)")
 	fs.IntVar(&o.Threads, "threads", 2, "libtorch and ONNX Runtime threads")
-	fs.IntVar(&o.RecalBN, "recalibrate-bn", 0, "re-estimate batch-norm statistics on this many batches of 256 unaugmented training faces before exporting (precise BN; 0: keep the checkpoint's)")
+	fs.IntVar(&o.RecalBN, "recalibrate-bn", 0, fmt.Sprintf("re-estimate batch-norm statistics on this many batches of 256 unaugmented training faces before exporting (precise BN; 0: keep the checkpoint's, or %d with --average)", DefaultAverageRecalBN))
+	fs.StringSliceVar(&o.Average, "average", nil, "further checkpoints of the same run (comma-separated, e.g. epoch copies of last.pt) whose weights are averaged with --checkpoint's before export (stochastic weight averaging); batch norms are then re-estimated")
 	fs.StringVar(&o.Notes, "notes", "", "Markdown file appended to the model card's notes")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: ferlive export --checkpoint CKPT --out M.onnx [--accuracy F] [--data DIR --card CARD.md]\n\n%s", fs.FlagUsages())
@@ -148,6 +224,9 @@ func ExportCommand(ctx context.Context, args []string) error {
 	}
 	if o.Card != "" && o.Data == "" {
 		return errors.New("export: --card needs --data (the card reports measured accuracy)")
+	}
+	if len(o.Average) > 0 && o.RecalBN == 0 {
+		o.RecalBN = DefaultAverageRecalBN
 	}
 	torch.SetNumThreads(o.Threads)
 	om, m, st, err := Export(o)

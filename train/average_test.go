@@ -1,0 +1,94 @@
+//go:build torch
+
+package train
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAverageWeights: `ferlive export --average` exports the mean of a
+// run's checkpoints (stochastic weight averaging), with its batch norms
+// re-estimated, and says so in the card.
+func TestAverageWeights(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "myfaces")
+	writeOwnFaces(t, root)
+	o := tinyRunOptions(t, root)
+	o.Limit, o.Batch, o.Epochs, o.MaxSteps, o.LR = 0, 16, 1, 4, 0.01
+	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	last, e1 := filepath.Join(o.Out, "last.pt"), filepath.Join(o.Out, "epoch-1.pt")
+	b, err := os.ReadFile(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e1, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.Epochs, o.Resume = 2, true
+	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	a, _, err := LoadModel(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := LoadModel(e1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	avg, _, err := LoadModel(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := AverageWeights(avg, []string{e1}); err != nil {
+		t.Fatal(err)
+	}
+	va, vc, vm := a.Vars(), c.Vars(), avg.Vars()
+	moved := 0
+	for i := range vm {
+		x, _ := va[i].T.Float32s()
+		y, _ := vc[i].T.Float32s()
+		m, _ := vm[i].T.Float32s()
+		for k := range m {
+			want := (x[k] + y[k]) / 2
+			if vm[i].Buffer {
+				want = x[k] // running statistics stay as loaded
+			} else if x[k] != y[k] {
+				moved++
+			}
+			if math.Abs(float64(m[k]-want)) > 1e-6 {
+				t.Fatalf("%s[%d] = %g, want %g (%g, %g)", vm[i].Name, k, m[k], want, x[k], y[k])
+			}
+		}
+	}
+	if moved == 0 {
+		t.Fatal("the two checkpoints have the same weights: the test would not see an average")
+	}
+
+	card := filepath.Join(t.TempDir(), "avg.md")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", last, "--average", e1, "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+		"--data", root, "--card", card, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"the mean of 2 checkpoints", "--checkpoint " + last + " ", "--average " + e1, "--recalibrate-bn 100"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("card of an averaged model lacks %q", want)
+		}
+	}
+	err = ExportCommand(context.Background(), []string{"--checkpoint", last, "--average", card, "--out", filepath.Join(t.TempDir(), "x.onnx"), "--threads", "1"})
+	if err == nil || !strings.Contains(err.Error(), card) {
+		t.Errorf("--average with a file that is no checkpoint: %v", err)
+	}
+}
