@@ -16,13 +16,7 @@ import (
 // run's checkpoints (stochastic weight averaging), with its batch norms
 // re-estimated, and says so in the card.
 func TestAverageWeights(t *testing.T) {
-	root := filepath.Join(t.TempDir(), "myfaces")
-	writeOwnFaces(t, root)
-	o := tinyRunOptions(t, root)
-	o.Limit, o.Batch, o.Epochs, o.MaxSteps, o.LR = 0, 16, 1, 4, 0.01
-	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	root, o := trainOwnFaces(t, 1)
 	last, e1 := filepath.Join(o.Out, "last.pt"), filepath.Join(o.Out, "epoch-1.pt")
 	b, err := os.ReadFile(last)
 	if err != nil {

@@ -19,13 +19,7 @@ import (
 // one class more (the classifier starts fresh), and is refused for another
 // architecture.
 func TestInitFrom(t *testing.T) {
-	root := filepath.Join(t.TempDir(), "myfaces")
-	writeOwnFaces(t, root)
-	o := tinyRunOptions(t, root)
-	o.Limit, o.Batch, o.Epochs, o.MaxSteps, o.LR = 0, 16, 2, 4, 0.01
-	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	root, o := trainOwnFaces(t, 2)
 	first, err := ReadState(filepath.Join(o.Out, "best.pt"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ package train
 
 import (
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,6 +26,20 @@ func tinyRunOptions(t *testing.T, data string) Options {
 	o.Threads = 2
 	o.Quiet = true
 	return o
+}
+
+// trainOwnFaces trains a tiny run of the given epochs (4 steps each) on
+// generated faces in image folders and returns the folder and the options.
+func trainOwnFaces(t *testing.T, epochs int) (string, Options) {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "myfaces")
+	writeOwnFaces(t, root)
+	o := tinyRunOptions(t, root)
+	o.Limit, o.Batch, o.Epochs, o.MaxSteps, o.LR = 0, 16, epochs, 4, 0.01
+	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return root, o
 }
 
 func smokeOptions(t *testing.T, variant string) Options {
