@@ -15,6 +15,9 @@ import (
 // name for it.
 const capPropOrientationAuto gocv.VideoCaptureProperties = 49
 
+// identityMatrix is the display matrix of frames shown as decoded.
+var identityMatrix = [9]int32{1 << 16, 0, 0, 0, 1 << 16, 0, 0, 0, 1 << 30}
+
 // orientation is what a video's display matrix asks a player to do to every
 // decoded frame before showing it: rotate clockwise by Rotate degrees (0,
 // 90, 180 or 270), with or without a mirror. Phones record portrait video
@@ -24,9 +27,6 @@ const capPropOrientationAuto gocv.VideoCaptureProperties = 49
 // (Debian bookworm's) turns 90 and 270 degree videos the wrong way, so every
 // portrait phone video came out upside down and no face was found in it
 // (opencv/opencv#22088), and OpenCV before 4.5.2 ignores the matrix.
-// identityMatrix is the display matrix of frames shown as decoded.
-var identityMatrix = [9]int32{1 << 16, 0, 0, 0, 1 << 16, 0, 0, 0, 1 << 30}
-
 type orientation struct {
 	matrix [9]int32 // the container's 3x3 matrix, a b u c d v x y w
 	Rotate int      // clockwise degrees: 0, 90, 180, 270
@@ -72,7 +72,8 @@ func newOrientation(m [9]int32) orientation {
 	deg := math.Atan2(float64(m[1])/s1, float64(m[0])/s0) * 180 / math.Pi
 	r := int(math.Round(deg/90)) * 90
 	if math.Abs(deg-float64(r)) > 1 {
-		r = 0 // not a quarter turn: leave the frames alone rather than guess
+		// not a quarter turn: leave the frames alone rather than guess
+		return orientation{matrix: identityMatrix}
 	}
 	return orientation{matrix: m, Rotate: ((r % 360) + 360) % 360}
 }
