@@ -76,7 +76,7 @@ func TestAverageWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"the mean of 2 checkpoints", "--checkpoint " + last + " ", "--average " + e1, "--recalibrate-bn 100"} {
+	for _, want := range []string{"the mean of 2 checkpoints", "not one epoch's but the mean of 2 checkpoints' weights", "--checkpoint " + last + " ", "--average " + e1, "--recalibrate-bn 100"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("card of an averaged model lacks %q", want)
 		}

@@ -504,6 +504,9 @@ func (r *ModelReport) WriteCard(path string) error {
 	if partial {
 		p("; the last epoch was cut short when the time budget ran out")
 	}
+	if n := len(r.Opts.Average); n > 0 {
+		p("; the model is not one epoch's but the mean of %d checkpoints' weights (see Notes)", n+1)
+	}
 	p(".\n")
 	p("- Time per epoch: %.1f min on average (%.1f to %.1f), plus the evaluation of both held-out splits after each epoch; total training time %.1f min", full.mean/60, full.min/60, full.max/60, st.Elapsed/60)
 	if len(r.Metrics) > 0 {
