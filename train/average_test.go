@@ -4,6 +4,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -17,24 +18,36 @@ import (
 // re-estimated, and says so in the card.
 func TestAverageWeights(t *testing.T) {
 	root, o := trainOwnFaces(t, 1)
-	last, e1 := filepath.Join(o.Out, "last.pt"), filepath.Join(o.Out, "epoch-1.pt")
-	b, err := os.ReadFile(last)
+	// resumed to 4 epochs keeping the last 2: epoch-3.pt and epoch-4.pt
+	o.Epochs, o.Resume, o.KeepEpochs = 4, true, 2
+	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for e, want := range map[int]bool{1: false, 2: false, 3: true, 4: true} {
+		if _, err := os.Stat(filepath.Join(o.Out, fmt.Sprintf("epoch-%d.pt", e))); (err == nil) != want {
+			t.Errorf("--keep-epochs 2 after 4 epochs: epoch-%d.pt exists = %v, want %v", e, err == nil, want)
+		}
+	}
+	last, prev := filepath.Join(o.Out, "last.pt"), filepath.Join(o.Out, "epoch-3.pt")
+	same, _, err := LoadModel(filepath.Join(o.Out, "epoch-4.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(e1, b, 0o644); err != nil {
+	lastM, _, err := LoadModel(last)
+	if err != nil {
 		t.Fatal(err)
 	}
-	o.Epochs, o.Resume = 2, true
-	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
-		t.Fatal(err)
+	x, _ := same.Vars()[0].T.Float32s()
+	y, _ := lastM.Vars()[0].T.Float32s()
+	if x[0] != y[0] {
+		t.Errorf("epoch-4.pt is not the last epoch's weights")
 	}
 
 	a, _, err := LoadModel(last)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := LoadModel(e1)
+	c, _, err := LoadModel(prev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +55,7 @@ func TestAverageWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := AverageWeights(avg, []string{e1}); err != nil {
+	if err := AverageWeights(avg, []string{prev}); err != nil {
 		t.Fatal(err)
 	}
 	va, vc, vm := a.Vars(), c.Vars(), avg.Vars()
@@ -68,7 +81,7 @@ func TestAverageWeights(t *testing.T) {
 	}
 
 	card := filepath.Join(t.TempDir(), "avg.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", last, "--average", e1, "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", last, "--average", prev, "--out", strings.TrimSuffix(card, ".md") + ".onnx",
 		"--data", root, "--card", card, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +89,7 @@ func TestAverageWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"the mean of 2 checkpoints", "not one epoch's but the mean of 2 checkpoints' weights", "--checkpoint " + last + " ", "--average " + e1, "--recalibrate-bn 100"} {
+	for _, want := range []string{"the mean of 2 checkpoints", "not one epoch's but the mean of 2 checkpoints' weights", "--checkpoint " + last + " ", "--average " + prev, "--recalibrate-bn 100"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("card of an averaged model lacks %q", want)
 		}

@@ -338,6 +338,7 @@ func CommandLine(o Options) string {
 	add(o.InitFrom != "", "--init-from "+o.InitFrom)
 	add(o.Arch != "lfnsb" && o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
 	add(o.Arch != "lfnsb" && o.InferWeight != bbnInferWeight, fmt.Sprintf("--infer-weight %g", o.InferWeight))
+	add(o.KeepEpochs > 0, fmt.Sprintf("--keep-epochs %d", o.KeepEpochs))
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
 	return strings.Join(parts, " ")
 }

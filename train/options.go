@@ -45,6 +45,7 @@ type Options struct {
 	InferWeight float64  `json:"infer_weight"`
 	Limit       int      `json:"limit"`
 	MaxSteps    int      `json:"max_steps"`
+	KeepEpochs  int      `json:"keep_epochs,omitempty"` // keep the weights of this many last epochs as epoch-N.pt
 	Quiet       bool     `json:"-"`
 	Budget      Duration `json:"budget"`
 	RestoreFrom string   `json:"restore_from,omitempty"`
@@ -97,6 +98,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.InferWeight, "infer-weight", -1, "weight of the conventional branch at inference, for checkpoint selection and export: a number in [0, 1], or -1 for BBN's 0.5, or with --init-from a one-branch model (exported with --infer-weight 0 or 1, as the shipped RLR-CNet) that model's weight")
 	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
+	fs.IntVar(&o.KeepEpochs, "keep-epochs", 0, "keep the weights of the last N epochs as epoch-E.pt in --out, for `ferlive export --average` (stochastic weight averaging); 0: only last.pt and best.pt")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
 	fs.StringVar(&o.InitFrom, "init-from", "", "start from the weights of an exported ferlive model (.onnx of the same --arch and --variant, e.g. assets/models/rlrcnet-fer2013.onnx) instead of random ones: fine-tune it on --data, or continue its training; with other classes than the data's, its classifier starts fresh. The run takes the model's input normalisation, and its accuracy before training is epoch 0, the first best")
@@ -141,6 +143,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Data == "" {
 		return fmt.Errorf("--data is required")
+	}
+	if o.KeepEpochs < 0 {
+		return fmt.Errorf("--keep-epochs %d: want 0 or more", o.KeepEpochs)
 	}
 	if o.Epochs < 1 || o.Batch < 2 {
 		return fmt.Errorf("--epochs %d, --batch %d: want at least 1 and 2", o.Epochs, o.Batch)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -179,6 +180,9 @@ func (t *Trainer) setup() error {
 		t.st.Resumes = append(t.st.Resumes, Resume{Epoch: t.st.Epoch, Step: t.st.Step, Elapsed: t.st.Elapsed,
 			Epochs: o.Epochs, PrevEpochs: keep.Epochs, Budget: o.Budget, PrevBudget: keep.Budget, Threads: o.Threads, PrevThr: keep.Threads, Time: time.Now().UTC()})
 		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out, keep.Data = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out, o.Data
+		if o.KeepEpochs > 0 {
+			keep.KeepEpochs = o.KeepEpochs
+		}
 		keep.Resume = true
 		if keep.LabelMode == "" {
 			keep.LabelMode = "majority" // a run from before FER+ support
@@ -700,6 +704,9 @@ func (t *Trainer) loop(ctx context.Context) error {
 		if err := t.saveCheckpoint(filepath.Join(o.Out, "last.pt"), true); err != nil {
 			return err
 		}
+		if err := t.keepEpoch(epoch + 1); err != nil {
+			return err
+		}
 		if m.PublicAcc > t.st.BestAcc || t.st.BestEpoch < 0 {
 			t.st.BestAcc, t.st.BestEpoch = m.PublicAcc, epoch+1
 			mm := m
@@ -730,6 +737,24 @@ func (t *Trainer) loop(ctx context.Context) error {
 		}
 	}
 	t.logf("done: %d epochs, %.1f min of training; best %s %.2f%% at epoch %d (best.pt)", t.st.Epoch, t.st.Elapsed/60, valName, 100*t.st.BestAcc, t.st.BestEpoch)
+	return nil
+}
+
+// keepEpoch saves the weights of epoch n as epoch-n.pt and removes the
+// epoch that falls out of the last --keep-epochs.
+func (t *Trainer) keepEpoch(n int) error {
+	k := t.opt.KeepEpochs
+	if k <= 0 {
+		return nil
+	}
+	if err := t.saveCheckpoint(filepath.Join(t.opt.Out, fmt.Sprintf("epoch-%d.pt", n)), false); err != nil {
+		return err
+	}
+	if old := n - k; old >= 1 {
+		if err := os.Remove(filepath.Join(t.opt.Out, fmt.Sprintf("epoch-%d.pt", old))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
 
