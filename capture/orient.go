@@ -254,7 +254,8 @@ func Rotate(src Source, deg int) (Source, error) {
 	return &turned{Source: src, o: newOrientation(m)}, nil
 }
 
-// turned applies an orientation to the frames of a source.
+// turned applies an orientation to the frames of a source: a video's display
+// matrix (OpenVideo) or a requested turn (Rotate).
 type turned struct {
 	Source
 	o orientation

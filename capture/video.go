@@ -18,7 +18,6 @@ type videoSource struct {
 	path    string
 	vc      *gocv.VideoCapture // nil once closed
 	info    Info
-	orient  orientation   // applied to every decoded frame
 	next    int           // index of the next frame
 	lastPTS time.Duration // PTS of the last frame returned
 	ended   bool          // io.EOF or an error was returned: only io.EOF follows
@@ -69,13 +68,11 @@ func OpenVideo(path string) (Source, error) {
 		FPS:    sanitizeFPS(vc.Get(gocv.VideoCaptureFPS)),
 		Frames: sanitizeCount(vc.Get(gocv.VideoCaptureFrameCount)),
 	}
-	if orient.swapsSides() {
-		info.Width, info.Height = info.Height, info.Width
-	}
+	var src Source = &videoSource{path: path, vc: vc, info: info}
 	if !orient.identity() {
-		info.Orientation = orient.String()
+		src = &turned{Source: src, o: orient}
 	}
-	return &videoSource{path: path, vc: vc, info: info, orient: orient}, nil
+	return src, nil
 }
 
 // openVideoCapture opens path with OpenCV's FFmpeg backend only. CAP_ANY
@@ -131,7 +128,7 @@ func (s *videoSource) Next(ctx context.Context) (Frame, error) {
 		s.ended = true
 		return Frame{}, s.endError()
 	}
-	f := Frame{Mat: s.orient.apply(m), Index: s.next, PTS: s.pts()}
+	f := Frame{Mat: m, Index: s.next, PTS: s.pts()}
 	s.next++
 	s.lastPTS = f.PTS
 	return f, nil
