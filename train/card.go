@@ -339,6 +339,7 @@ func CommandLine(o Options) string {
 	add(o.Arch != "lfnsb" && o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
 	add(o.Arch != "lfnsb" && o.InferWeight != bbnInferWeight, fmt.Sprintf("--infer-weight %g", o.InferWeight))
 	add(o.KeepEpochs > 0, fmt.Sprintf("--keep-epochs %d", o.KeepEpochs))
+	add(o.Teacher != "", fmt.Sprintf("--teacher %s --teacher-weight %g", o.Teacher, o.TeacherWeight))
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
 	return strings.Join(parts, " ")
 }
@@ -521,6 +522,14 @@ func (r *ModelReport) WriteCard(path string) error {
 		}
 		p("): its %d batch norms re-centred on training faces, it scored %s %s and %s %s before training (epoch 0); the training time below is this run's alone.\n",
 			in.Recentred, valName, pct(in.PublicAcc), testName, pct(in.PrivateAcc))
+	}
+	if d := st.Distil; d != nil {
+		var each []string
+		for i, tp := range d.Teachers {
+			each = append(each, fmt.Sprintf("`%s` (agreeing with %s of the training labels)", tp, pct(d.TrainAgree[i])))
+		}
+		p("- Distilled (`--teacher`) from %s: each training face's target was %.2f x its label + %.2f x the teachers' mean probabilities on the face and its mirror image; the teachers together scored %s on %s.\n",
+			strings.Join(each, ", "), 1-d.Weight, d.Weight, pct(d.PublicAcc), valName)
 	}
 	p("- Hardware: %d x %s, CPU only, libtorch 1.13.1 (Debian) on %s; the machine was shared with other jobs during training, so epoch times vary.\n", runtime.NumCPU(), cpuModel(), threadHistory(st))
 	opt := fmt.Sprintf("SGD, Nesterov momentum %g, weight decay %g (L2) on conv/linear weights", st.Options.Momentum, st.Options.WeightDecay)

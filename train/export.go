@@ -200,7 +200,7 @@ func ExportCommand(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.CropDY, "crop-dy", 0, "downward shift of the crop, fraction of its side")
 	fs.StringVar(&o.Data, "data", "", "the run's dataset (directory or .tar.gz): evaluate the exported model through ONNX Runtime on the selection and test splits (FER2013 PublicTest and PrivateTest, or FER+ FER2013Valid and FER2013Test)")
 	fs.StringVar(&o.Card, "card", "", "write a Markdown model card here (with --data); its confusion matrix and curves go beside it as PNG")
-	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one `make deps` installs)")
+	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one make deps installs)")
 	fs.IntVar(&o.Threads, "threads", 2, "libtorch and ONNX Runtime threads")
 	fs.IntVar(&o.RecalBN, "recalibrate-bn", 0, fmt.Sprintf("re-estimate batch-norm statistics on this many batches of 256 unaugmented training faces before exporting (precise BN; 0: keep the checkpoint's, or %d with --average)", DefaultAverageRecalBN))
 	fs.StringSliceVar(&o.Average, "average", nil, "further checkpoints of the same run (comma-separated, e.g. epoch copies of last.pt) whose weights are averaged with --checkpoint's before export (stochastic weight averaging); batch norms are then re-estimated")

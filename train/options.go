@@ -5,6 +5,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"time"
@@ -14,49 +15,51 @@ import (
 
 // Options are the flags of `ferlive train`.
 type Options struct {
-	Arch        string   `json:"arch"`
-	Variant     string   `json:"variant"`
-	Data        string   `json:"data"`
-	Out         string   `json:"out"`
-	Epochs      int      `json:"epochs"`
-	Batch       int      `json:"batch"`
-	LR          float64  `json:"lr"`
-	MinLR       float64  `json:"min_lr"`
-	Warmup      float64  `json:"warmup_epochs"`
-	Schedule    string   `json:"schedule"`
-	StepEvery   int      `json:"step_every"`
-	Optimizer   string   `json:"optimizer"`
-	Momentum    float64  `json:"momentum"`
-	WeightDecay float64  `json:"weight_decay"`
-	Smoothing   float64  `json:"label_smoothing"`
-	Threads     int      `json:"threads"`
-	Workers     int      `json:"workers"`
-	Seed        int64    `json:"seed"`
-	Resume      bool     `json:"-"`
-	Mask        string   `json:"mask"`
-	Shift       float64  `json:"shift"`
-	Scale       float64  `json:"scale"`
-	Rotate      float64  `json:"rotate"`
-	NoFlip      bool     `json:"no_flip"`
-	Act         string   `json:"act"`
-	Clip        string   `json:"clip"`
-	SA          string   `json:"sa"`
-	Dual        string   `json:"dual"`
-	InferWeight float64  `json:"infer_weight"`
-	Limit       int      `json:"limit"`
-	MaxSteps    int      `json:"max_steps"`
-	KeepEpochs  int      `json:"keep_epochs,omitempty"` // keep the weights of this many last epochs as epoch-N.pt
-	Quiet       bool     `json:"-"`
-	Budget      Duration `json:"budget"`
-	RestoreFrom string   `json:"restore_from,omitempty"`
-	InitFrom    string   `json:"init_from,omitempty"`
-	BBNAlpha    string   `json:"bbn_alpha,omitempty"` // BBN's a: schedule or a fixed number (auto is resolved before the run starts; empty in older runs: schedule)
-	RestoreMin  float64  `json:"restore_min_corr,omitempty"`
-	Dataset     string   `json:"dataset,omitempty"`   // fer2013 or ferplus (auto is resolved before the run starts; empty in older runs: fer2013)
-	LabelMode   string   `json:"labels,omitempty"`    // FER+ targets: majority or soft (empty: majority)
-	Size        int      `json:"size,omitempty"`      // input side (0: the architecture's default)
-	CHWeight    float64  `json:"ch_weight,omitempty"` // LFNSB: weight of the Cosine-Harmony loss
-	CHAlpha     float64  `json:"ch_alpha,omitempty"`  // LFNSB: Cosine-Harmony's alpha
+	Arch          string   `json:"arch"`
+	Variant       string   `json:"variant"`
+	Data          string   `json:"data"`
+	Out           string   `json:"out"`
+	Epochs        int      `json:"epochs"`
+	Batch         int      `json:"batch"`
+	LR            float64  `json:"lr"`
+	MinLR         float64  `json:"min_lr"`
+	Warmup        float64  `json:"warmup_epochs"`
+	Schedule      string   `json:"schedule"`
+	StepEvery     int      `json:"step_every"`
+	Optimizer     string   `json:"optimizer"`
+	Momentum      float64  `json:"momentum"`
+	WeightDecay   float64  `json:"weight_decay"`
+	Smoothing     float64  `json:"label_smoothing"`
+	Threads       int      `json:"threads"`
+	Workers       int      `json:"workers"`
+	Seed          int64    `json:"seed"`
+	Resume        bool     `json:"-"`
+	Mask          string   `json:"mask"`
+	Shift         float64  `json:"shift"`
+	Scale         float64  `json:"scale"`
+	Rotate        float64  `json:"rotate"`
+	NoFlip        bool     `json:"no_flip"`
+	Act           string   `json:"act"`
+	Clip          string   `json:"clip"`
+	SA            string   `json:"sa"`
+	Dual          string   `json:"dual"`
+	InferWeight   float64  `json:"infer_weight"`
+	Limit         int      `json:"limit"`
+	MaxSteps      int      `json:"max_steps"`
+	KeepEpochs    int      `json:"keep_epochs,omitempty"` // keep the weights of this many last epochs as epoch-N.pt
+	Quiet         bool     `json:"-"`
+	Budget        Duration `json:"budget"`
+	RestoreFrom   string   `json:"restore_from,omitempty"`
+	InitFrom      string   `json:"init_from,omitempty"`
+	BBNAlpha      string   `json:"bbn_alpha,omitempty"` // BBN's a: schedule or a fixed number (auto is resolved before the run starts; empty in older runs: schedule)
+	RestoreMin    float64  `json:"restore_min_corr,omitempty"`
+	Dataset       string   `json:"dataset,omitempty"`        // fer2013 or ferplus (auto is resolved before the run starts; empty in older runs: fer2013)
+	LabelMode     string   `json:"labels,omitempty"`         // FER+ targets: majority or soft (empty: majority)
+	Size          int      `json:"size,omitempty"`           // input side (0: the architecture's default)
+	CHWeight      float64  `json:"ch_weight,omitempty"`      // LFNSB: weight of the Cosine-Harmony loss
+	CHAlpha       float64  `json:"ch_alpha,omitempty"`       // LFNSB: Cosine-Harmony's alpha
+	Teacher       string   `json:"teacher,omitempty"`        // exported models whose predictions are mixed into the training targets (comma-separated)
+	TeacherWeight float64  `json:"teacher_weight,omitempty"` // weight of the teachers' predictions in the targets
 }
 
 // Flags registers the options on fs with their defaults.
@@ -98,7 +101,9 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.InferWeight, "infer-weight", -1, "weight of the conventional branch at inference, for checkpoint selection and export: a number in [0, 1], or -1 for BBN's 0.5, or with --init-from a one-branch model (exported with --infer-weight 0 or 1, as the shipped RLR-CNet) that model's weight")
 	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
-	fs.IntVar(&o.KeepEpochs, "keep-epochs", 0, "keep the weights of the last N epochs as epoch-E.pt in --out, for `ferlive export --average` (stochastic weight averaging); 0: only last.pt and best.pt")
+	fs.IntVar(&o.KeepEpochs, "keep-epochs", 0, "keep the weights of the last `N` epochs as epoch-E.pt in --out, for ferlive export --average (stochastic weight averaging); 0: only last.pt and best.pt")
+	fs.StringVar(&o.Teacher, "teacher", "", "knowledge distillation: exported ferlive models (.onnx, comma-separated, e.g. assets/models/rlrcnet-fer2013.onnx) that classify every training face and its mirror image once before training; each face's target becomes (1-w) x its label (or FER+ votes) + w x the teachers' mean probabilities, w = --teacher-weight. The teachers must know every class of the data by name")
+	fs.Float64Var(&o.TeacherWeight, "teacher-weight", 0.5, "with --teacher, the weight w of the teachers' predictions in the training targets, in [0, 1]")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
 	fs.StringVar(&o.InitFrom, "init-from", "", "start from the weights of an exported ferlive model (.onnx of the same --arch and --variant, e.g. assets/models/rlrcnet-fer2013.onnx) instead of random ones: fine-tune it on --data, or continue its training; with other classes than the data's, its classifier starts fresh. The run takes the model's input normalisation, and its accuracy before training is epoch 0, the first best")
@@ -143,6 +148,14 @@ func (o *Options) Validate() error {
 	}
 	if o.Data == "" {
 		return fmt.Errorf("--data is required")
+	}
+	if o.Teacher != "" && (o.TeacherWeight < 0 || o.TeacherWeight > 1) {
+		return fmt.Errorf("--teacher-weight %g: want a number in [0, 1]", o.TeacherWeight)
+	}
+	for _, p := range o.Teachers() {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("--teacher: %w", err)
+		}
 	}
 	if o.KeepEpochs < 0 {
 		return fmt.Errorf("--keep-epochs %d: want 0 or more", o.KeepEpochs)

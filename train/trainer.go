@@ -45,7 +45,8 @@ type State struct {
 	Best      *EpochMetrics   `json:"best,omitempty"`
 	Started   time.Time       `json:"started"`
 	Resumes   []Resume        `json:"resumes,omitempty"`
-	Init      *InitFrom       `json:"init,omitempty"` // the exported model the run started from (--init-from)
+	Init      *InitFrom       `json:"init,omitempty"`   // the exported model the run started from (--init-from)
+	Distil    *Distillation   `json:"distil,omitempty"` // the teachers of the training targets (--teacher)
 	Extra     json.RawMessage `json:"extra,omitempty"`
 }
 
@@ -314,6 +315,13 @@ func (t *Trainer) setup() error {
 	if o.Limit > 0 {
 		t.train, t.pub, t.priv = limit(t.train, o.Limit, o.Seed), limit(t.pub, o.Limit, o.Seed), limit(t.priv, o.Limit, o.Seed)
 	}
+	var distil *Distillation
+	if o.Teacher != "" {
+		var err error
+		if distil, err = t.distil(valName); err != nil {
+			return err
+		}
+	}
 	t.logf("data %s (%s, %s labels): train %d, %s %d, %s %d images at %dx%d (%.1fs); train classes %v",
 		o.Data, st.dataset(), o.LabelMode, t.train.Len(), valName, t.pub.Len(), testName, t.priv.Len(), size, size, time.Since(start).Seconds(), t.train.Counts())
 	if !o.Resume {
@@ -340,6 +348,9 @@ func (t *Trainer) setup() error {
 			}
 			t.st.Model, t.st.Mask = cfg, override(o.Mask, mask)
 		}
+	}
+	if distil != nil {
+		t.st.Distil = distil
 	}
 	m, err := newNet(&t.st, o.Seed)
 	if err != nil {

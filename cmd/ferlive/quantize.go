@@ -32,7 +32,7 @@ func runQuantize(ctx context.Context, args []string) error {
 	var f quantizeFlags
 	fs := newFlags("quantize", "ferlive quantize --model M.onnx --data DIR [--split PublicTest] [--faces 512] [--out M-int8.onnx] [--test-split PrivateTest --card M-int8.md]")
 	fs.StringVar(&f.model, "model", "", "float32 model: a shipped name (rlrcnet, lfnsb) or an .onnx file (default: the shipped default)")
-	fs.StringVar(&f.data, "data", "", "calibration faces, in any layout `ferlive eval` reads (class folders, a FER+ folder, or a .tar.gz of either); use training or validation faces, not the split you report (required)")
+	fs.StringVar(&f.data, "data", "", "calibration faces, in any layout ferlive eval reads (class folders, a FER+ folder, or a .tar.gz of either); use training or validation faces, not the split you report (required)")
 	fs.StringVar(&f.split, "split", "", "keep only images whose name starts with this prefix (e.g. PublicTest), or the folder of that name holding class folders (e.g. train); with a FER+ root, the FER+ folder (e.g. FER2013Valid)")
 	fs.IntVar(&f.faces, "faces", 512, "calibration faces, taken evenly over the sorted list (0 = all)")
 	fs.StringVar(&f.out, "out", "", "int8 model to write (default: the model's name with -int8, in the working directory)")

@@ -58,7 +58,7 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.IntVar(&f.rotate, "rotate", 0, "turn every frame clockwise by 0, 90, 180 or 270 degrees before detection: a camera mounted on its side (portrait kiosk), a video that lost its display matrix; boxes and outputs are in the turned picture")
 	fs.StringVar(&f.device, "device", "cpu", "ONNX Runtime execution provider: "+strings.Join(ort.Devices, ", "))
 	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads per model (0 = one per core)")
-	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, then the one `make deps` installed)")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, then the one make deps installed)")
 	smooth := 0.0
 	if live {
 		smooth = 0.6

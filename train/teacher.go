@@ -1,0 +1,151 @@
+//go:build torch
+
+package train
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/ort"
+	"github.com/ferlive/ferlive/train/data"
+)
+
+// teacherBatch is how many faces go through a teacher in one call.
+const teacherBatch = 256
+
+// Teachers lists the --teacher models (comma-separated paths).
+func (o *Options) Teachers() []string {
+	var out []string
+	for _, p := range strings.Split(o.Teacher, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// teacherProbs classifies every face of d with each teacher (an exported
+// ferlive model, run by ONNX Runtime with the runtime's own preprocessing,
+// each face averaged with its mirror image, as training flips faces) and
+// returns the teachers' mean probabilities over d's classes, and each
+// teacher's agreement with d's labels.
+func teacherProbs(paths []string, d *data.Dataset, threads int) ([][]float32, []float64, error) {
+	if err := ort.InitDefault("", ""); err != nil {
+		return nil, nil, fmt.Errorf("--teacher: %w", err)
+	}
+	mean := make([][]float32, d.Len())
+	for i := range mean {
+		mean[i] = make([]float32, len(d.Classes))
+	}
+	agree := make([]float64, len(paths))
+	for ti, path := range paths {
+		p, err := classifyFaces(path, d, threads)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--teacher %s: %w", path, err)
+		}
+		for i, q := range p {
+			if argmax(q) == d.Labels[i] {
+				agree[ti]++
+			}
+			for k, v := range q {
+				mean[i][k] += v / float32(len(paths))
+			}
+		}
+		agree[ti] /= float64(d.Len())
+	}
+	return mean, agree, nil
+}
+
+// classifyFaces runs one teacher over d's faces and its mirror images and
+// returns probabilities over d's classes.
+func classifyFaces(path string, d *data.Dataset, threads int) ([][]float32, error) {
+	c, err := infer.Open(path, ort.Options{Threads: threads})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	index, err := data.TeacherClasses(c.Labels(), d.Classes)
+	if err != nil {
+		return nil, err
+	}
+	c.SetMirror(true)
+	out := make([][]float32, 0, d.Len())
+	for lo := 0; lo < d.Len(); lo += teacherBatch {
+		hi := min(lo+teacherBatch, d.Len())
+		p, err := classifyBatch(c, d, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range p {
+			out = append(out, data.Project(q, index))
+		}
+	}
+	return out, nil
+}
+
+// classifyBatch classifies faces lo..hi-1 of d in one call.
+func classifyBatch(c *infer.Classifier, d *data.Dataset, lo, hi int) ([][]float32, error) {
+	mats := make([]gocv.Mat, 0, hi-lo)
+	defer func() {
+		for _, m := range mats {
+			m.Close()
+		}
+	}()
+	for i := lo; i < hi; i++ {
+		m, err := gocv.NewMatFromBytes(d.Size, d.Size, gocv.MatTypeCV8U, d.Images[i])
+		if err != nil {
+			return nil, fmt.Errorf("face %s: %w", d.Names[i], err)
+		}
+		mats = append(mats, m)
+	}
+	in, err := c.PreprocessImages(mats)
+	if err != nil {
+		return nil, err
+	}
+	return c.Run(in, hi-lo)
+}
+
+// Distillation records the teachers of a run's training targets.
+type Distillation struct {
+	Teachers   []string  `json:"teachers"`
+	Weight     float64   `json:"weight"`      // of the teachers' mean probabilities in the targets
+	TrainAgree []float64 `json:"train_agree"` // each teacher's agreement with the training labels
+	PublicAcc  float64   `json:"public_acc"`  // the teachers' mean on the selection split
+}
+
+// distil replaces the training targets by their mix with the teachers'
+// predictions (--teacher, --teacher-weight) and logs how good the
+// teachers are on the training and selection faces.
+func (t *Trainer) distil(val string) (*Distillation, error) {
+	o := t.opt
+	paths := o.Teachers()
+	start := time.Now()
+	p, agree, err := teacherProbs(paths, t.train, o.Threads)
+	if err != nil {
+		return nil, err
+	}
+	if t.train, err = data.Distil(t.train, p, o.TeacherWeight); err != nil {
+		return nil, err
+	}
+	pv, _, err := teacherProbs(paths, t.pub, o.Threads)
+	if err != nil {
+		return nil, err
+	}
+	var right int
+	for i, q := range pv {
+		if argmax(q) == t.pub.Labels[i] {
+			right++
+		}
+	}
+	var each []string
+	for i, a := range agree {
+		each = append(each, fmt.Sprintf("%s %.2f%%", paths[i], 100*a))
+	}
+	t.logf("teachers (with mirror images) agree with the training labels: %s; their mean scores %.2f%% on %s; training targets are %.2f x own + %.2f x teachers' (%.0fs)",
+		strings.Join(each, ", "), 100*float64(right)/float64(len(pv)), val, 1-o.TeacherWeight, o.TeacherWeight, time.Since(start).Seconds())
+	return &Distillation{Teachers: paths, Weight: o.TeacherWeight, TrainAgree: agree, PublicAcc: float64(right) / float64(len(pv))}, nil
+}

@@ -1,0 +1,158 @@
+//go:build torch
+
+package train
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/ort"
+)
+
+// TestDistilFromTeacher trains with a teacher as a user distils the shipped
+// model into a model of their own faces: every training target is
+// (1-w) x the face's one-hot label + w x what the exported teacher says of
+// that face read from disk and of its mirror image, through the runtime's
+// own preprocessing; the card's command line names the teacher; a teacher
+// that lacks one of the data's classes, and a weight outside [0, 1], are
+// refused with the flag named.
+func TestDistilFromTeacher(t *testing.T) {
+	root, o := trainOwnFaces(t, 2)
+	teacher := filepath.Join(t.TempDir(), "teacher.onnx")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", teacher, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	const w = 0.3
+	ko := o
+	ko.Out, ko.Teacher, ko.TeacherWeight = filepath.Join(t.TempDir(), "distil"), teacher, w
+	if err := os.MkdirAll(ko.Out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	tr := &Trainer{opt: ko, log: &log}
+	if err := tr.setup(); err != nil {
+		t.Fatal(err)
+	}
+	tr.optim.Close()
+	if !strings.Contains(log.String(), "teachers (with mirror images) agree with the training labels: "+teacher) {
+		t.Errorf("log does not report the teacher:\n%s", log.String())
+	}
+	d := tr.train
+	if len(d.Soft) != d.Len() || d.Len() == 0 {
+		t.Fatalf("%d training targets for %d faces", len(d.Soft), d.Len())
+	}
+	if err := ort.InitDefault("", ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err := infer.Open(teacher, ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetMirror(true)
+	folder := map[string]string{} // class name as the data has it -> folder
+	ents, err := os.ReadDir(filepath.Join(root, "train"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		folder[strings.ToLower(e.Name())] = e.Name()
+	}
+	var moved float64 // how far the teacher moves targets from one-hot
+	for i := range d.Images {
+		class := d.Classes[d.Labels[i]]
+		m := gocv.IMRead(filepath.Join(root, "train", folder[strings.ToLower(class)], d.Names[i]), gocv.IMReadGrayScale)
+		in, err := c.PreprocessImages([]gocv.Mat{m})
+		if err != nil {
+			m.Close()
+			t.Fatal(err)
+		}
+		p, err := c.Run(in, 1)
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, q := range d.Soft[i] {
+			want := w * float64(p[0][k])
+			if k == d.Labels[i] {
+				want += 1 - w
+			}
+			if math.Abs(float64(q)-want) > 1e-5 {
+				t.Fatalf("%s/%s: target %v, want %.2f x one-hot + %.2f x teacher %v", class, d.Names[i], d.Soft[i], 1-w, w, p[0])
+			}
+			moved += math.Abs(float64(q) - want + w*float64(p[0][k]))
+		}
+	}
+	if moved == 0 {
+		t.Error("the teacher left every target one-hot")
+	}
+	if cmd := CommandLine(tr.opt); !strings.Contains(cmd, "--teacher "+teacher+" --teacher-weight 0.3") {
+		t.Errorf("command line lacks the teacher: %q", cmd)
+	}
+
+	// a short run with the teacher trains and resumes (the teacher's
+	// targets are made again from the run's own options)
+	ko.Out = filepath.Join(t.TempDir(), "run")
+	ko.Epochs, ko.MaxSteps = 1, 2
+	if err := RunTrain(context.Background(), ko, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	re := ko
+	re.Teacher, re.Resume, re.Epochs = "", true, 2
+	if err := RunTrain(context.Background(), re, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(ko.Out, "log.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(text), "teachers (with mirror images)"); n != 2 {
+		t.Errorf("log of a run resumed once reports the teachers %d times, want 2", n)
+	}
+
+	card := filepath.Join(t.TempDir(), "distilled.md")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ko.Out, "best.pt"), "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+		"--data", root, "--card", card, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if text, err = os.ReadFile(card); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Distilled (`--teacher`) from `" + teacher + "` (agreeing with ", "0.70 x its label + 0.30 x the teachers'", "--teacher " + teacher} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("card of a distilled run lacks %q", want)
+		}
+	}
+
+	bad := o
+	bad.Out, bad.Teacher, bad.TeacherWeight = filepath.Join(t.TempDir(), "bad"), teacher, 1.5
+	if err := RunTrain(context.Background(), bad, io.Discard); err == nil || !strings.Contains(err.Error(), "--teacher-weight 1.5") {
+		t.Errorf("--teacher-weight 1.5: error %v", err)
+	}
+	bad.TeacherWeight = 0.5
+	bad.Teacher = filepath.Join(t.TempDir(), "gone.onnx")
+	if err := RunTrain(context.Background(), bad, io.Discard); err == nil || !strings.Contains(err.Error(), "gone.onnx") {
+		t.Errorf("missing teacher: error %v", err)
+	}
+	bad.Teacher = teacher
+	if err := os.MkdirAll(filepath.Join(root, "train", "angry"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"calm_00.png", "calm_01.png"} {
+		if err := os.Link(filepath.Join(root, "train", "calm", f), filepath.Join(root, "train", "angry", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RunTrain(context.Background(), bad, io.Discard); err == nil || !strings.Contains(err.Error(), "angry") || !strings.Contains(err.Error(), teacher) {
+		t.Errorf("teacher without the data's class angry: error %v", err)
+	}
+}
