@@ -3,7 +3,17 @@
 package train
 
 import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -119,33 +129,141 @@ type Distillation struct {
 
 // distil replaces the training targets by their mix with the teachers'
 // predictions (--teacher, --teacher-weight) and logs how good the
-// teachers are on the training and selection faces.
+// teachers are on the training and selection faces. The predictions are
+// kept in the run folder for --resume.
 func (t *Trainer) distil(val string) (*Distillation, error) {
 	o := t.opt
 	paths := o.Teachers()
 	start := time.Now()
-	p, agree, err := teacherProbs(paths, t.train, o.Threads)
+	cache := filepath.Join(o.Out, teacherCache)
+	key, err := teacherKey(paths, t.train, t.pub)
 	if err != nil {
 		return nil, err
+	}
+	p, hdr, err := readTeacherCache(cache, key, t.train.Len(), len(t.train.Classes))
+	if err == nil {
+		t.logf("teacher predictions of the training faces read from %s", cache)
+	} else {
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.logf("teacher predictions: %v; classifying the faces again", err)
+		}
+		hdr = teacherCacheHeader{Key: key, Faces: t.train.Len()}
+		if p, hdr.Agree, err = teacherProbs(paths, t.train, o.Threads); err != nil {
+			return nil, err
+		}
+		pv, _, err := teacherProbs(paths, t.pub, o.Threads)
+		if err != nil {
+			return nil, err
+		}
+		var right int
+		for i, q := range pv {
+			if argmax(q) == t.pub.Labels[i] {
+				right++
+			}
+		}
+		hdr.PublicAcc = float64(right) / float64(len(pv))
+		if err := writeTeacherCache(cache, hdr, p); err != nil {
+			return nil, err
+		}
 	}
 	if t.train, err = data.Distil(t.train, p, o.TeacherWeight); err != nil {
 		return nil, err
 	}
-	pv, _, err := teacherProbs(paths, t.pub, o.Threads)
-	if err != nil {
-		return nil, err
-	}
-	var right int
-	for i, q := range pv {
-		if argmax(q) == t.pub.Labels[i] {
-			right++
-		}
-	}
 	var each []string
-	for i, a := range agree {
+	for i, a := range hdr.Agree {
 		each = append(each, fmt.Sprintf("%s %.2f%%", paths[i], 100*a))
 	}
 	t.logf("teachers (with mirror images) agree with the training labels: %s; their mean scores %.2f%% on %s; training targets are %.2f x own + %.2f x teachers' (%.0fs)",
-		strings.Join(each, ", "), 100*float64(right)/float64(len(pv)), val, 1-o.TeacherWeight, o.TeacherWeight, time.Since(start).Seconds())
-	return &Distillation{Teachers: paths, Weight: o.TeacherWeight, TrainAgree: agree, PublicAcc: float64(right) / float64(len(pv))}, nil
+		strings.Join(each, ", "), 100*hdr.PublicAcc, val, 1-o.TeacherWeight, o.TeacherWeight, time.Since(start).Seconds())
+	return &Distillation{Teachers: paths, Weight: o.TeacherWeight, TrainAgree: hdr.Agree, PublicAcc: hdr.PublicAcc}, nil
+}
+
+// teacherCache is the file in the run folder that keeps the teachers'
+// predictions of the training faces, so that --resume does not classify
+// every face again (minutes per teacher on a small CPU).
+const teacherCache = "teacher-targets.bin"
+
+// teacherCacheHeader heads the cache: what the predictions were made from.
+type teacherCacheHeader struct {
+	Key       string    `json:"key"`
+	Faces     int       `json:"faces"`
+	Agree     []float64 `json:"train_agree"` // each teacher's agreement with the training labels
+	PublicAcc float64   `json:"public_acc"`  // the teachers' mean on the selection split
+}
+
+// teacherKey identifies the teachers' files and the faces they classify.
+func teacherKey(paths []string, sets ...*data.Dataset) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return "", fmt.Errorf("--teacher: %w", err)
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("--teacher %s: %w", p, err)
+		}
+	}
+	for _, d := range sets {
+		fmt.Fprintf(h, "%d %d %v\n", d.Len(), d.Size, d.Classes)
+		for i, n := range d.Names {
+			fmt.Fprintf(h, "%s %d\n", n, d.Labels[i])
+			h.Write(d.Images[i])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeTeacherCache writes a JSON header line and the probabilities as
+// little-endian float32.
+func writeTeacherCache(path string, hdr teacherCacheHeader, p [][]float32) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	line, _ := json.Marshal(hdr)
+	w.Write(append(line, '\n'))
+	for _, q := range p {
+		if err := binary.Write(w, binary.LittleEndian, q); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// readTeacherCache reads what writeTeacherCache wrote, if it was made from
+// the same teachers and faces (key).
+func readTeacherCache(path, key string, faces, classes int) ([][]float32, teacherCacheHeader, error) {
+	var hdr teacherCacheHeader
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, hdr, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return nil, hdr, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := json.Unmarshal(line, &hdr); err != nil {
+		return nil, hdr, fmt.Errorf("%s: %w", path, err)
+	}
+	if hdr.Key != key || hdr.Faces != faces {
+		return nil, hdr, fmt.Errorf("%s was made from other teachers or faces", path)
+	}
+	p := make([][]float32, faces)
+	for i := range p {
+		p[i] = make([]float32, classes)
+		if err := binary.Read(r, binary.LittleEndian, p[i]); err != nil {
+			return nil, hdr, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return p, hdr, nil
 }

@@ -99,8 +99,9 @@ func TestDistilFromTeacher(t *testing.T) {
 		t.Errorf("command line lacks the teacher: %q", cmd)
 	}
 
-	// a short run with the teacher trains and resumes (the teacher's
-	// targets are made again from the run's own options)
+	// a short run with the teacher trains and resumes with the same
+	// targets, read back from the run folder, or made again if that file
+	// is damaged
 	ko.Out = filepath.Join(t.TempDir(), "run")
 	ko.Epochs, ko.MaxSteps = 1, 2
 	if err := RunTrain(context.Background(), ko, io.Discard); err != nil {
@@ -111,12 +112,37 @@ func TestDistilFromTeacher(t *testing.T) {
 	if err := RunTrain(context.Background(), re, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	cache := filepath.Join(ko.Out, teacherCache)
+	b, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cache, b[:len(b)-10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	re.Epochs = 3
+	if err := RunTrain(context.Background(), re, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	text, err := os.ReadFile(filepath.Join(ko.Out, "log.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(text), "teachers (with mirror images)"); n != 2 {
-		t.Errorf("log of a run resumed once reports the teachers %d times, want 2", n)
+	lines := strings.Split(string(text), "\n")
+	var said []string
+	for _, l := range lines {
+		for _, m := range []string{"teachers (with mirror images) agree", "read from " + cache, "classifying the faces again"} {
+			if strings.Contains(l, m) {
+				said = append(said, m)
+			}
+		}
+	}
+	if want := []string{"teachers (with mirror images) agree", "read from " + cache, "teachers (with mirror images) agree",
+		"classifying the faces again", "teachers (with mirror images) agree"}; strings.Join(said, "|") != strings.Join(want, "|") {
+		t.Errorf("log of a run resumed with its teacher file, then with it damaged, says %q, want %q", said, want)
+	}
+	if st, err := ReadState(filepath.Join(ko.Out, "last.pt")); err != nil || st.Distil == nil || st.Distil.Weight != w || len(st.Distil.TrainAgree) != 1 {
+		t.Errorf("state of a resumed distilled run: %+v, %v", st.Distil, err)
 	}
 
 	card := filepath.Join(t.TempDir(), "distilled.md")
