@@ -102,7 +102,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
 	fs.IntVar(&o.KeepEpochs, "keep-epochs", 0, "keep the weights of the last `N` epochs as epoch-E.pt in --out, for ferlive export --average (stochastic weight averaging); 0: only last.pt and best.pt")
-	fs.StringVar(&o.Teacher, "teacher", "", "knowledge distillation: exported ferlive models (.onnx, comma-separated, e.g. assets/models/rlrcnet-fer2013.onnx) that classify every training face and its mirror image once before training; each face's target becomes (1-w) x its label (or FER+ votes) + w x the teachers' mean probabilities, w = --teacher-weight. The teachers must know every class of the data by name")
+	fs.StringVar(&o.Teacher, "teacher", "", "knowledge distillation: exported ferlive models (.onnx, comma-separated, e.g. assets/models/rlrcnet-fer2013.onnx) that classify every training face and its mirror image once before training (kept in --out as teacher-targets.bin for --resume); each face's target becomes (1-w) x its label (or FER+ votes) + w x the teachers' mean probabilities, w = --teacher-weight. The teachers must know every class of the data by name")
 	fs.Float64Var(&o.TeacherWeight, "teacher-weight", 0.5, "with --teacher, the weight w of the teachers' predictions in the training targets, in [0, 1]")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
