@@ -144,6 +144,9 @@ func (t *Trainer) distil(val string) (*Distillation, error) {
 	if err == nil {
 		t.logf("teacher predictions of the training faces read from %s", cache)
 	} else {
+		if o.Resume && errors.Is(err, errTeacherChanged) {
+			return nil, fmt.Errorf("--resume: the teachers %s or the training faces differ from those the run started with (%v): put the run's teacher files back, or start a new run", strings.Join(paths, ", "), err)
+		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.logf("teacher predictions: %v; classifying the faces again", err)
 		}
@@ -182,6 +185,10 @@ func (t *Trainer) distil(val string) (*Distillation, error) {
 // predictions of the training faces, so that --resume does not classify
 // every face again (minutes per teacher on a small CPU).
 const teacherCache = "teacher-targets.bin"
+
+// errTeacherChanged says the kept predictions came from other teacher files
+// or other training faces than the run has now.
+var errTeacherChanged = errors.New("made from other teachers or faces")
 
 // teacherCacheHeader heads the cache: what the predictions were made from.
 type teacherCacheHeader struct {
@@ -256,7 +263,7 @@ func readTeacherCache(path, key string, faces, classes int) ([][]float32, teache
 		return nil, hdr, fmt.Errorf("%s: %w", path, err)
 	}
 	if hdr.Key != key || hdr.Faces != faces {
-		return nil, hdr, fmt.Errorf("%s was made from other teachers or faces", path)
+		return nil, hdr, fmt.Errorf("%s: %w", path, errTeacherChanged)
 	}
 	p := make([][]float32, faces)
 	for i := range p {

@@ -141,6 +141,30 @@ func TestDistilFromTeacher(t *testing.T) {
 		"classifying the faces again", "teachers (with mirror images) agree"}; strings.Join(said, "|") != strings.Join(want, "|") {
 		t.Errorf("log of a run resumed with its teacher file, then with it damaged, says %q, want %q", said, want)
 	}
+	// a teacher file replaced by another model: the run refuses to resume
+	// with targets other than those it started with
+	other := filepath.Join(t.TempDir(), "other.onnx")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ko.Out, "last.pt"), "--out", other, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(teacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(teacher, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	re.Epochs = 4
+	if err := RunTrain(context.Background(), re, io.Discard); err == nil || !strings.Contains(err.Error(), "--resume") || !strings.Contains(err.Error(), teacher) {
+		t.Errorf("resume with a teacher file replaced: error %v", err)
+	}
+	if err := os.WriteFile(teacher, saved, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if st, err := ReadState(filepath.Join(ko.Out, "last.pt")); err != nil || st.Distil == nil || st.Distil.Weight != w || len(st.Distil.TrainAgree) != 1 {
 		t.Errorf("state of a resumed distilled run: %+v, %v", st.Distil, err)
 	}
