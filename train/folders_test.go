@@ -55,6 +55,20 @@ func writeOwnFaces(t *testing.T, root string) {
 	}
 }
 
+// addAngryClass adds a class folder train/angry to the faces of
+// writeOwnFaces (two calm faces, linked).
+func addAngryClass(t *testing.T, root string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(root, "train", "angry"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"calm_00.png", "calm_01.png"} {
+		if err := os.Link(filepath.Join(root, "train", "calm", f), filepath.Join(root, "train", "angry", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestTrainOwnFolders trains on a user's own image folders (no FER2013
 // file names, own classes, no validation folder), then exports with a
 // model card: the model's labels are the user's classes, validation is

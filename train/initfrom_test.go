@@ -122,14 +122,7 @@ func TestInitFrom(t *testing.T) {
 	ft.InitFrom = model
 
 	// a class more: the classifier starts fresh, the rest is imported
-	if err := os.MkdirAll(filepath.Join(root, "train", "angry"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"calm_00.png", "calm_01.png"} {
-		if err := os.Link(filepath.Join(root, "train", "calm", f), filepath.Join(root, "train", "angry", f)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAngryClass(t, root)
 	ft.Out = filepath.Join(t.TempDir(), "newclass")
 	if err := RunTrain(context.Background(), ft, io.Discard); err != nil {
 		t.Fatal(err)

@@ -57,17 +57,25 @@ func teacherProbs(paths []string, d *data.Dataset, threads int) ([][]float32, []
 		if err != nil {
 			return nil, nil, fmt.Errorf("--teacher %s: %w", path, err)
 		}
+		agree[ti] = agreement(p, d.Labels)
 		for i, q := range p {
-			if argmax(q) == d.Labels[i] {
-				agree[ti]++
-			}
 			for k, v := range q {
 				mean[i][k] += v / float32(len(paths))
 			}
 		}
-		agree[ti] /= float64(d.Len())
 	}
 	return mean, agree, nil
+}
+
+// agreement is the fraction of probability vectors whose top class is the label.
+func agreement(p [][]float32, labels []int) float64 {
+	var right int
+	for i, q := range p {
+		if argmax(q) == labels[i] {
+			right++
+		}
+	}
+	return float64(right) / float64(len(p))
 }
 
 // classifyFaces runs one teacher over d's faces and its mirror images and
@@ -158,13 +166,7 @@ func (t *Trainer) distil(val string) (*Distillation, error) {
 		if err != nil {
 			return nil, err
 		}
-		var right int
-		for i, q := range pv {
-			if argmax(q) == t.pub.Labels[i] {
-				right++
-			}
-		}
-		hdr.PublicAcc = float64(right) / float64(len(pv))
+		hdr.PublicAcc = agreement(pv, t.pub.Labels)
 		if err := writeTeacherCache(cache, hdr, p); err != nil {
 			return nil, err
 		}

@@ -194,14 +194,7 @@ func TestDistilFromTeacher(t *testing.T) {
 		t.Errorf("missing teacher: error %v", err)
 	}
 	bad.Teacher = teacher
-	if err := os.MkdirAll(filepath.Join(root, "train", "angry"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"calm_00.png", "calm_01.png"} {
-		if err := os.Link(filepath.Join(root, "train", "calm", f), filepath.Join(root, "train", "angry", f)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAngryClass(t, root)
 	if err := RunTrain(context.Background(), bad, io.Discard); err == nil || !strings.Contains(err.Error(), "angry") || !strings.Contains(err.Error(), teacher) {
 		t.Errorf("teacher without the data's class angry: error %v", err)
 	}

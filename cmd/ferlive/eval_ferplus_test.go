@@ -85,25 +85,33 @@ func TestEvalFERPlusShippedName(t *testing.T) {
 	}
 }
 
+// captureStdout returns what f writes to os.Stdout and fails the test if f fails.
 func captureStdout(t *testing.T, f func() error) []byte {
+	t.Helper()
+	b, err := captureOutput(t, &os.Stdout, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// captureOutput returns what f writes to *file (os.Stdout or os.Stderr)
+// and f's error.
+func captureOutput(t *testing.T, file **os.File, f func() error) ([]byte, error) {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := os.Stdout
-	os.Stdout = w
+	old := *file
+	*file = w
 	done := make(chan []byte)
 	go func() {
 		b, _ := io.ReadAll(r)
 		done <- b
 	}()
 	err = f()
-	os.Stdout = old
+	*file = old
 	w.Close()
-	b := <-done
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return <-done, err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -20,8 +19,8 @@ var flagLine = regexp.MustCompile(`^\s+(-\w, )?--[a-z0-9-]+(\[=[^\]]+\])?( [A-Za
 func TestHelpNamesEveryValueInOneWord(t *testing.T) {
 	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
-			var err error
-			out := captureStderr(t, func() { err = dispatch(context.Background(), []string{c.name, "--help"}) })
+			b, err := captureOutput(t, &os.Stderr, func() error { return dispatch(context.Background(), []string{c.name, "--help"}) })
+			out := string(b)
 			if err != nil && strings.Contains(err.Error(), "built without the trainer") {
 				t.Skipf("%s: %v", c.name, err)
 			}
@@ -40,25 +39,4 @@ func TestHelpNamesEveryValueInOneWord(t *testing.T) {
 			}
 		})
 	}
-}
-
-// captureStderr returns what fn writes to os.Stderr.
-func captureStderr(t *testing.T, fn func()) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stderr
-	os.Stderr = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	defer func() { os.Stderr = old }()
-	fn()
-	w.Close()
-	os.Stderr = old
-	return <-done
 }
