@@ -45,6 +45,10 @@ type command struct {
 // usageError marks errors caused by the command line (exit status 2).
 type usageError struct{ error }
 
+// errNoTrainer is returned by the train and export commands of a ferlive
+// built without libtorch.
+var errNoTrainer = errors.New("this ferlive was built without the trainer")
+
 func commands() []command {
 	cmds := []command{
 		{"live", "show live recognition on a camera or stream (the default command)", runLive},

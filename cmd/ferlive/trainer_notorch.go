@@ -11,7 +11,7 @@ import (
 func trainerCommands() []command {
 	stub := func(name string) func(context.Context, []string) error {
 		return func(context.Context, []string) error {
-			return fmt.Errorf("ferlive %s: this ferlive was built without the trainer; build it with `make trainer` (needs libtorch-dev)", name)
+			return fmt.Errorf("ferlive %s: %w; build it with `make trainer` (needs libtorch-dev)", name, errNoTrainer)
 		}
 	}
 	return []command{
