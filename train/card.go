@@ -320,6 +320,7 @@ func CommandLine(o Options) string {
 	add(o.Dataset == "ferplus", "--dataset ferplus")
 	add(o.LabelMode == "soft", "--labels soft")
 	add(o.Arch == "lfnsb", fmt.Sprintf("--size %d --ch-weight %g --ch-alpha %g", o.Size, o.CHWeight, o.CHAlpha))
+	add(o.Arch != "lfnsb" && o.Size != 0 && o.Size != 48, fmt.Sprintf("--size %d", o.Size))
 	parts = append(parts, fmt.Sprintf("--epochs %d", o.Epochs))
 	add(o.Budget != 0, "--budget "+time.Duration(o.Budget).String())
 	add(true, fmt.Sprintf("--batch %d", o.Batch))
@@ -444,7 +445,11 @@ func (r *ModelReport) WriteCard(path string) error {
 		}
 		p("), faces converted to gray %dx%d, %d classes `%s` (the class folders). Train on `train/`, select the checkpoint on %s, report `test/`. No test face was used for training or model selection.", size, size, len(st.Labels), strings.Join(st.Labels, ", "), val)
 	} else {
-		p("## Data and protocol\n\nFER2013 (Kaggle challenge data, research use), image-folder layout, 48x48 gray faces, 7 classes `%s`.\n", strings.Join(st.Labels, ", "))
+		p("## Data and protocol\n\nFER2013 (Kaggle challenge data, research use), image-folder layout, 48x48 gray faces")
+		if size != 48 {
+			p(" enlarged to %dx%d", size, size)
+		}
+		p(", 7 classes `%s`.\n", strings.Join(st.Labels, ", "))
 		p("Train on the `Training_*` faces, select the checkpoint on the 3,589 `PublicTest_*` faces, report the 3,589 `PrivateTest_*` faces (the protocol of the papers). No test face was used for training or model selection; PrivateTest numbers were logged per epoch for the curves only.")
 		if st.Options.RestoreFrom != "" {
 			p(" The shared copy of the training split is degraded (see Notes): its faces were replaced by their intact copies from FER+ (`--restore-from`), keeping the FER2013 labels.")
@@ -519,6 +524,12 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- Initialised from `%s` (`--init-from`; classes %s", in.Path, strings.Join(in.Labels, ","))
 		if !in.Head {
 			p(", other than the data's, so the classifier started fresh")
+		}
+		if in.Size != 0 && in.Size != size {
+			p("; a %dx%d model whose weights carried over to %dx%d faces", in.Size, in.Size, size, size)
+			if st.arch() == "lfnsb" {
+				p(", its global depthwise kernel resampled")
+			}
 		}
 		p("): its %d batch norms re-centred on training faces, it scored %s %s and %s %s before training (epoch 0); the training time below is this run's alone.\n",
 			in.Recentred, valName, pct(in.PublicAcc), testName, pct(in.PrivateAcc))

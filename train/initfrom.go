@@ -19,11 +19,12 @@ import (
 // InitFrom records the exported model a run started from (--init-from).
 type InitFrom struct {
 	Path       string   `json:"path"`
-	Labels     []string `json:"labels"`       // the model's classes
-	Head       bool     `json:"head"`         // its classifier was kept (same classes)
-	PublicAcc  float64  `json:"public_acc"`   // on the run's selection split, before training
-	PrivateAcc float64  `json:"private_acc"`  // on the run's test split, before training
-	Recentred  int      `json:"recentred_bn"` // batch norms re-centred
+	Labels     []string `json:"labels"`         // the model's classes
+	Head       bool     `json:"head"`           // its classifier was kept (same classes)
+	PublicAcc  float64  `json:"public_acc"`     // on the run's selection split, before training
+	PrivateAcc float64  `json:"private_acc"`    // on the run's test split, before training
+	Recentred  int      `json:"recentred_bn"`   // batch norms re-centred
+	Size       int      `json:"size,omitempty"` // its input side (0 in runs before sizes could differ)
 }
 
 // recentreBatches is how many training batches re-centre the batch norms
@@ -53,8 +54,8 @@ func (t *Trainer) initFrom(path string) error {
 	if spec.Arch != t.st.arch() {
 		return fmt.Errorf("--init-from %s is a %q model, the run trains %s: pass --arch %s (and its --variant)", path, spec.Arch, t.st.arch(), spec.Arch)
 	}
-	if spec.Size != t.st.size() || spec.Channels != 1 {
-		return fmt.Errorf("--init-from %s takes %d-channel %dx%d faces, the run %dx%d gray: pass --size %d", path, spec.Channels, spec.Size, spec.Size, t.st.size(), t.st.size(), spec.Size)
+	if spec.Channels != 1 {
+		return fmt.Errorf("--init-from %s takes %d-channel faces, the run gray ones", path, spec.Channels)
 	}
 	head := sameClasses(spec.Labels, t.st.Labels)
 	w := t.opt.InferWeight
@@ -81,7 +82,20 @@ func (t *Trainer) initFrom(path string) error {
 	if !head {
 		skip = []string{"fc_w", "fc_b"}
 	}
-	if err := nn.CompareInitializers(g, again, 1e-4, skip...); err != nil {
+	compare := nn.CompareInitializers
+	if spec.Size != t.st.size() {
+		// the global depthwise kernel was resampled; Spatial Bias's
+		// pooling matrices follow the size
+		how := "no weight depends on the input size"
+		if t.st.arch() == "lfnsb" {
+			how = "the global depthwise kernel is resampled"
+		}
+		t.logf("--init-from %s takes %dx%d faces, the run %dx%d: its weights carry over (%s)", path, spec.Size, spec.Size, t.st.size(), t.st.size(), how)
+		compare = func(a, b *onnx.Model, tol float64, skip ...string) error {
+			return nn.CompareResized(a, b, tol, []string{"conv_w", "sb_pool", "sb_up"}, skip...)
+		}
+	}
+	if err := compare(g, again, 1e-4, skip...); err != nil {
 		return fmt.Errorf("--init-from %s does not fit --arch %s: %w", path, describeArch(t.st), err)
 	}
 	if t.opt.InferWeight < 0 {
@@ -94,7 +108,7 @@ func (t *Trainer) initFrom(path string) error {
 	if err != nil {
 		return fmt.Errorf("--init-from %s: %w", path, err)
 	}
-	in := &InitFrom{Path: path, Labels: spec.Labels, Head: head, Recentred: n}
+	in := &InitFrom{Path: path, Labels: spec.Labels, Head: head, Recentred: n, Size: spec.Size}
 	pub, priv, err := t.evaluateHeldOut()
 	if err != nil {
 		return err

@@ -71,6 +71,34 @@ func TestInitFrom(t *testing.T) {
 		}
 	}
 
+	// a 48x48 model starts a 64x64 run (no RLR-CNet weight depends on the
+	// size); the card and command line say so
+	big := ft
+	big.Out, big.Size = filepath.Join(t.TempDir(), "s64"), 64
+	if err := RunTrain(context.Background(), big, io.Discard); err != nil {
+		t.Fatalf("--init-from a 48x48 model with --size 64: %v", err)
+	}
+	bst, err := ReadState(filepath.Join(big.Out, "best.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bst.Model.Size != 64 || bst.Init == nil || bst.Init.Size != 48 || !bst.Init.Head {
+		t.Errorf("64x64 run from a 48x48 model: model %+v, init %+v", bst.Model, bst.Init)
+	}
+	bigCard := filepath.Join(t.TempDir(), "big.md")
+	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(big.Out, "best.pt"), "--out", strings.TrimSuffix(bigCard, ".md") + ".onnx",
+		"--data", root, "--card", bigCard, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if text, err = os.ReadFile(bigCard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"a 48x48 model whose weights carried over to 64x64 faces", "--size 64", "FLOPs per 64x64 face"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("card of a 64x64 run from a 48x48 model lacks %q", want)
+		}
+	}
+
 	// exported with the re-balancing branch weighted 0 (as the shipped
 	// model is), the graph holds one branch: the card says so and a run
 	// starts both branches from it

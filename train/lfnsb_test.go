@@ -222,6 +222,19 @@ func TestLFNSBRunResumeExport(t *testing.T) {
 			t.Errorf("model card's %s: %v", png, err)
 		}
 	}
+	// the exported 48x48 model starts a 64x64 run: its weights carry over,
+	// the global depthwise kernel resampled from 3x3 to 4x4
+	big := o
+	big.Out, big.InitFrom, big.Size, big.Resume, big.Epochs = filepath.Join(t.TempDir(), "s64"), filepath.Join(filepath.Dir(card), "m.onnx"), 64, false, 1
+	if err := RunTrain(context.Background(), big, io.Discard); err != nil {
+		t.Fatalf("--init-from a 48x48 model with --size 64: %v", err)
+	}
+	if bst, err := ReadState(filepath.Join(big.Out, "best.pt")); err != nil || bst.LFNSB == nil || bst.LFNSB.Size != 64 || bst.Init == nil || bst.Init.Size != 48 || !bst.Init.Head {
+		t.Errorf("64x64 run from a 48x48 model: state %+v, %v", bst, err)
+	}
+	if log, _ := os.ReadFile(filepath.Join(big.Out, "log.txt")); !strings.Contains(string(log), "the global depthwise kernel is resampled") {
+		t.Errorf("log of a 64x64 run from a 48x48 model:\n%s", log)
+	}
 	cmd := CommandLine(st.Options)
 	for _, want := range []string{"--arch lfnsb", "--dataset ferplus", "--size 48", "--ch-weight 0.1"} {
 		if !strings.Contains(cmd, want) {

@@ -69,7 +69,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,[val,]test}/<class>/*: FER2013, RAF-DB, CK+, AffectNet exports, your own faces), or a folder holding fer2013.tar.gz; or FER+ (ferplus.tar.gz or its folder)")
 	fs.StringVar(&o.Dataset, "dataset", "auto", "fer2013 (train on Training, select on PublicTest, report PrivateTest; 7 classes), ferplus (train on FER2013Train, select on FER2013Valid, report FER2013Test; 8 classes with contempt), folders (your own faces: <root>/train/<class>/*, <root>/test/<class>/*, optionally <root>/val/<class>/*, else every 10th training image per class is held out for selection; the classes are the folder names), or auto (ferplus for the FER+ layout, fer2013 for Training_/PublicTest_/PrivateTest_ files, else folders)")
 	fs.StringVar(&o.LabelMode, "labels", "majority", "FER+ training targets: majority (the vote winner; ties and unknown/not-a-face majorities dropped) or soft (the same faces, each with its vote distribution as the target); selection and test always use majority labels")
-	fs.IntVar(&o.Size, "size", 0, "input side in pixels (0: the architecture's default: rlrcnet 48, lfnsb "+fmt.Sprint(DefaultLFNSBSize)+"); lfnsb takes 48 to 224 (the paper uses 112), rlrcnet only 48")
+	fs.IntVar(&o.Size, "size", 0, "input side in pixels (0: the architecture's default: rlrcnet 48, lfnsb "+fmt.Sprint(DefaultLFNSBSize)+"); both take 48 to 224 (LFNSB's paper uses 112); FER2013's 48x48 faces are enlarged bilinearly, as the runtime does; with --init-from a model of another size, its weights carry over (LFNSB's global depthwise kernel is resampled)")
 	fs.Float64Var(&o.CHWeight, "ch-weight", 0.1, "lfnsb: weight of the Cosine-Harmony loss added to the cross-entropy (0: cross-entropy only)")
 	fs.Float64Var(&o.CHAlpha, "ch-alpha", 0.1, "lfnsb: Cosine-Harmony's alpha, the weight of intra/variance against inter")
 	fs.StringVar(&o.Out, "out", "runs/rlrcnet", "run directory (checkpoints, metrics, plots, log)")
@@ -123,8 +123,8 @@ func DefaultOptions() Options {
 func (o *Options) Validate() error {
 	switch o.Arch {
 	case "rlrcnet":
-		if o.Size != 0 && o.Size != 48 {
-			return fmt.Errorf("--size %d: rlrcnet takes 48x48 faces", o.Size)
+		if o.Size != 0 && (o.Size < 48 || o.Size > 224) {
+			return fmt.Errorf("--size %d: rlrcnet takes 48 to 224 (its 16x down-sampling must leave a 3x3 map)", o.Size)
 		}
 	case "lfnsb":
 		if o.Size != 0 && (o.Size < 48 || o.Size > 224) {

@@ -61,12 +61,18 @@ func (m *Model) Export(spec contract.Spec) (model *onnx.Model, err error) {
 // training), the fused RepVGG block as its 3x3 branch. The graph has no
 // Cosine-Harmony centres: they keep their initialisation (set them with
 // SetCentres). With head false the classifier keeps its initialisation
-// (fine-tuning to other classes).
+// (fine-tuning to other classes). A graph of another input size fits too:
+// only the global depthwise kernel (the final map's side) depends on the
+// size, and it is resampled (nn.ConvBN.ImportResampled).
 func (m *Model) Import(g *onnx.Model, head bool) (err error) {
 	defer torch.Recover(&err)
 	im := nn.NewImporter(g)
 	_, ls := m.layers()
 	for _, l := range ls[:len(ls)-1] {
+		if l == nn.Layer(m.GDC) {
+			m.GDC.ImportResampled(im)
+			continue
+		}
 		nn.ImportLayer(im, l)
 	}
 	if head {

@@ -4,6 +4,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ferlive/ferlive/internal/onnx"
@@ -52,6 +53,17 @@ func (im *Importer) Next(prefix string, dims ...int64) []float32 {
 		return v
 	}
 	panic(fmt.Errorf("the graph has no further %s_* initializer of shape %v: it was not exported from this architecture", prefix, dims))
+}
+
+// PeekDims returns the shape of the next float initializer named prefix_N
+// without reading it (nil when there is none).
+func (im *Importer) PeekDims(prefix string) []int64 {
+	for _, t := range im.inits[im.pos:] {
+		if InitPrefix(t.Name) == prefix {
+			return t.Dims
+		}
+	}
+	return nil
 }
 
 // Pos is how far the import has read; Seek goes back to a position Pos
@@ -121,6 +133,72 @@ func (c *ConvBN) Import(im *Importer) {
 	b := im.Next("conv_b", c.Out)
 	set(c.W, w)
 	c.Norm.SetAffine(ones(c.Out), b)
+}
+
+// ImportResampled reads a ConvBN like Import, but takes a square kernel of
+// any side and resamples it bilinearly (corners aligned) to the layer's,
+// scaled so that each kernel keeps its sum: for a global depthwise
+// convolution (kernel = final map) exported at another input size, the
+// weighted pooling then sees the same pattern on the larger or smaller map.
+func (c *ConvBN) ImportResampled(im *Importer) {
+	d := im.PeekDims("conv_w")
+	if len(d) != 4 || d[2] != d[3] || d[2] == c.K {
+		c.Import(im)
+		return
+	}
+	k := d[2]
+	w := im.Next("conv_w", c.Out, c.In/c.Group, k, k)
+	b := im.Next("conv_b", c.Out)
+	set(c.W, ResampleKernels(w, int(k), int(c.K)))
+	c.Norm.SetAffine(ones(c.Out), b)
+}
+
+// ResampleKernels resamples square kernels of side from (laid out one
+// after another) to side to, bilinearly with corners aligned, each then
+// rescaled to keep its sum (by (from/to)^2 when the sum is zero).
+func ResampleKernels(w []float32, from, to int) []float32 {
+	n := len(w) / (from * from)
+	out := make([]float32, n*to*to)
+	scale := float64(from*from) / float64(to*to)
+	pos := func(i int) (int, int, float64) {
+		if to == 1 || from == 1 {
+			return 0, 0, 0
+		}
+		x := float64(i) * float64(from-1) / float64(to-1)
+		i0 := int(x)
+		if i0 >= from-1 {
+			return from - 1, from - 1, 0
+		}
+		return i0, i0 + 1, x - float64(i0)
+	}
+	for k := 0; k < n; k++ {
+		src := w[k*from*from : (k+1)*from*from]
+		dst := out[k*to*to : (k+1)*to*to]
+		var sum, rs float64
+		for _, v := range src {
+			sum += float64(v)
+		}
+		for y := 0; y < to; y++ {
+			y0, y1, fy := pos(y)
+			for x := 0; x < to; x++ {
+				x0, x1, fx := pos(x)
+				v := (1-fy)*((1-fx)*float64(src[y0*from+x0])+fx*float64(src[y0*from+x1])) +
+					fy*((1-fx)*float64(src[y1*from+x0])+fx*float64(src[y1*from+x1]))
+				dst[y*to+x] = float32(v)
+				rs += v
+			}
+		}
+		// keep the sum exactly when the interpolation shifted it; else the
+		// plain area scale
+		f := scale
+		if rs != 0 && sum != 0 {
+			f = sum / rs
+		}
+		for i := range dst {
+			dst[i] = float32(float64(dst[i]) * f)
+		}
+	}
+	return out
 }
 
 // Import implements Importable.
@@ -221,6 +299,18 @@ func (s *ShuffleAttention) Import(im *Importer) {
 // tol, relative to the largest magnitude of each) values; skip names
 // prefixes not compared. It names the first difference.
 func CompareInitializers(a, b *onnx.Model, tol float64, skip ...string) error {
+	return compareInitializers(a, b, tol, nil, skip)
+}
+
+// CompareResized is CompareInitializers for weights imported from a graph
+// of another input size: initializers named with a prefix in resized (the
+// size-dependent ones: a resampled kernel, fixed pooling matrices) may
+// differ in shape, and are then compared by name and rank only.
+func CompareResized(a, b *onnx.Model, tol float64, resized []string, skip ...string) error {
+	return compareInitializers(a, b, tol, resized, skip)
+}
+
+func compareInitializers(a, b *onnx.Model, tol float64, resized, skip []string) error {
 	keep := func(m *onnx.Model) []*onnx.Tensor {
 		var out []*onnx.Tensor
 	next:
@@ -242,6 +332,10 @@ func CompareInitializers(a, b *onnx.Model, tol float64, skip ...string) error {
 		return fmt.Errorf("%d weight tensors, the architecture has %d", len(ta), len(tb))
 	}
 	for i := range ta {
+		if InitPrefix(ta[i].Name) == InitPrefix(tb[i].Name) && len(ta[i].Dims) == len(tb[i].Dims) &&
+			!sameDims(ta[i].Dims, tb[i].Dims) && slices.Contains(resized, InitPrefix(ta[i].Name)) {
+			continue
+		}
 		if InitPrefix(ta[i].Name) != InitPrefix(tb[i].Name) || !sameDims(ta[i].Dims, tb[i].Dims) {
 			return fmt.Errorf("weight %d is %s %v, the architecture has %s %v", i, ta[i].Name, ta[i].Dims, tb[i].Name, tb[i].Dims)
 		}
