@@ -4,7 +4,8 @@ import (
 	"hash/fnv"
 	"image/color"
 	"math"
-	"strings"
+
+	"github.com/ferlive/ferlive/internal/emotion"
 )
 
 // Color returns the colour of an emotion label. The emotions of FER2013 and
@@ -13,7 +14,7 @@ import (
 // fixed, distinct colours; case and surrounding spaces are ignored. Any other
 // label gets a stable colour derived from a hash of its name.
 func Color(label string) color.RGBA {
-	name := canonicalEmotion(label)
+	name := emotion.Canonical(label)
 	switch name {
 	case "angry":
 		return color.RGBA{R: 230, G: 57, B: 70, A: 255}
@@ -33,31 +34,6 @@ func Color(label string) color.RGBA {
 		return color.RGBA{R: 236, G: 72, B: 153, A: 255}
 	}
 	return hashedColor(name)
-}
-
-// canonicalEmotion maps the spellings used by common FER datasets onto one
-// name per emotion.
-func canonicalEmotion(label string) string {
-	l := strings.ToLower(strings.TrimSpace(label))
-	switch l {
-	case "anger", "angry":
-		return "angry"
-	case "disgust", "disgusted":
-		return "disgust"
-	case "fear", "fearful", "afraid":
-		return "fear"
-	case "happy", "happiness", "joy":
-		return "happy"
-	case "neutral", "neutrality":
-		return "neutral"
-	case "sad", "sadness":
-		return "sad"
-	case "surprise", "surprised":
-		return "surprise"
-	case "contempt":
-		return "contempt"
-	}
-	return l
 }
 
 // hashedColor derives a stable, saturated, fairly bright colour from a

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
-	"strings"
+	"slices"
 
+	"github.com/ferlive/ferlive/internal/emotion"
 	"github.com/ferlive/ferlive/internal/evaluate"
 )
 
@@ -72,8 +74,12 @@ func openDataset(ctx context.Context, data, split string, labels []string) (*dat
 	return d, nil
 }
 
-// warnSkipped reports what openDataset could not match to a label of model.
+// warnSkipped reports what openDataset could not match to a label of model,
+// and the class folders it matched to a label of another spelling.
 func (d *dataset) warnSkipped(model string, labels []string) {
+	for _, f := range slices.Sorted(maps.Keys(d.Renamed)) {
+		fmt.Fprintf(os.Stderr, "ferlive: class folder %q read as label %q of %s\n", f, d.Renamed[f], model)
+	}
 	for _, s := range d.Skipped {
 		if d.ferplus {
 			fmt.Fprintf(os.Stderr, "ferlive: skipping %s: no such label in %s %v\n", s, model, labels)
@@ -83,13 +89,9 @@ func (d *dataset) warnSkipped(model string, labels []string) {
 	}
 }
 
-// isLabel reports whether name is one of labels, ignoring case (a class
-// folder, not a split folder).
+// isLabel reports whether name is one of labels, ignoring case and
+// spelling (a class folder, not a split folder).
 func isLabel(name string, labels []string) bool {
-	for _, l := range labels {
-		if strings.EqualFold(name, l) {
-			return true
-		}
-	}
-	return false
+	_, _, ok := emotion.NewMatcher(labels).Match(name)
+	return ok
 }

@@ -70,7 +70,7 @@ func runEval(ctx context.Context, args []string) error {
 	}
 	if asJSON {
 		r := evaluate.NewReport(path, data, split, conf, list.Skipped)
-		r.Mirror = mirror
+		r.Mirror, r.Renamed = mirror, list.Renamed
 		return r.WriteJSON(os.Stdout)
 	}
 	fmt.Printf("model %s\ndata %s split %q\n", path, data, split)

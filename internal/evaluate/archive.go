@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/ferlive/ferlive/internal/emotion"
 )
 
 // IsArchive reports whether name is a tar archive eval can read (.tar,
@@ -105,14 +107,12 @@ func writeMember(p string, r io.Reader) error {
 }
 
 // ClassRoot returns the folder at most three levels below root (root
-// included) that holds class folders named like labels (ignoring case),
+// included) that holds class folders named like labels (ignoring case, or
+// in another dataset's spelling of the same emotion, as List matches them),
 // e.g. fer2013/test inside an unpacked fer2013.tar.gz. ok is false when
 // there is none.
 func ClassRoot(root string, labels []string) (dir string, ok bool) {
-	idx := map[string]bool{}
-	for _, l := range labels {
-		idx[strings.ToLower(l)] = true
-	}
+	match := emotion.NewMatcher(labels)
 	level := []string{root}
 	for depth := 0; depth <= 3 && len(level) > 0; depth++ {
 		var next []string
@@ -125,7 +125,7 @@ func ClassRoot(root string, labels []string) (dir string, ok bool) {
 				if !e.IsDir() {
 					continue
 				}
-				if idx[strings.ToLower(e.Name())] {
+				if _, _, ok := match.Match(e.Name()); ok {
 					return d, true
 				}
 				next = append(next, filepath.Join(d, e.Name()))

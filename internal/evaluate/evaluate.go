@@ -14,6 +14,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/ferlive/ferlive/internal/emotion"
 	"github.com/ferlive/ferlive/internal/metrics"
 )
 
@@ -33,24 +34,24 @@ type Sample struct {
 // Listing is what List found.
 type Listing struct {
 	Samples []Sample
-	Skipped []string // class folders with no matching model label
+	Skipped []string          // class folders with no matching model label
+	Renamed map[string]string // class folders matched to a label of another spelling (angry: anger)
 }
 
 var imageExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".webp": true, ".tif": true, ".tiff": true, ".pgm": true}
 
 // List walks dir/<class>/* and keeps images whose base name starts with
 // prefix (all when empty). Class folders are matched to labels by name,
-// ignoring case; folders with no matching label are reported in Skipped,
-// never mislabelled.
+// ignoring case, or else to the one label naming the same emotion in
+// another dataset's spelling (folder angry, label anger: reported in
+// Renamed); folders with no matching label are reported in Skipped, never
+// mislabelled.
 func List(dir, prefix string, labels []string) (*Listing, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", dir, err)
 	}
-	idx := map[string]int{}
-	for i, l := range labels {
-		idx[strings.ToLower(l)] = i
-	}
+	match := emotion.NewMatcher(labels)
 	out := &Listing{}
 	classDirs := 0
 	for _, e := range ents {
@@ -58,10 +59,16 @@ func List(dir, prefix string, labels []string) (*Listing, error) {
 			continue
 		}
 		classDirs++
-		k, ok := idx[strings.ToLower(e.Name())]
+		k, renamed, ok := match.Match(e.Name())
 		if !ok {
 			out.Skipped = append(out.Skipped, e.Name())
 			continue
+		}
+		if renamed {
+			if out.Renamed == nil {
+				out.Renamed = map[string]string{}
+			}
+			out.Renamed[e.Name()] = labels[k]
 		}
 		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
 		if err != nil {
@@ -177,6 +184,7 @@ type Report struct {
 	Support   map[string]int     `json:"support"`
 	Confusion [][]int            `json:"confusion"`
 	Skipped   []string           `json:"skipped_folders,omitempty"`
+	Renamed   map[string]string  `json:"renamed_folders,omitempty"` // folder: the label it was read as
 }
 
 // NewReport summarises a confusion matrix.

@@ -99,3 +99,39 @@ func TestListErrors(t *testing.T) {
 		t.Fatalf("unmatched: %v", err)
 	}
 }
+
+// TestListOtherSpellings evaluates a FER+-labelled model on FER2013-named
+// folders (angry, happy, sad), as `ferlive eval --model lfnsb --data
+// fer2013.tar.gz` does: each folder is read as the label naming the same
+// emotion and reported as renamed; an unknown folder is still skipped.
+func TestListOtherSpellings(t *testing.T) {
+	labels := contract.FERPlusLabels
+	dir := t.TempDir()
+	root := filepath.Join(dir, "fer2013", "test")
+	for _, f := range []string{"angry", "happy", "Neutral", "calm"} {
+		makeImage(t, filepath.Join(root, f, "PrivateTest_1.png"), 10)
+	}
+	if got, ok := evaluate.ClassRoot(dir, labels); !ok || got != root {
+		t.Fatalf("class root %q %v, want %s", got, ok, root)
+	}
+	list, err := evaluate.List(root, "PrivateTest", labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"angry": "anger", "happy": "happiness", "Neutral": "neutral"}
+	if len(list.Samples) != 3 {
+		t.Fatalf("%d samples, want 3", len(list.Samples))
+	}
+	for _, s := range list.Samples {
+		folder := filepath.Base(filepath.Dir(s.Path))
+		if labels[s.Class] != want[folder] {
+			t.Errorf("%s read as %s, want %s", s.Path, labels[s.Class], want[folder])
+		}
+	}
+	if len(list.Renamed) != 2 || list.Renamed["angry"] != "anger" || list.Renamed["happy"] != "happiness" {
+		t.Errorf("renamed %v, want angry: anger, happy: happiness (Neutral matches by name)", list.Renamed)
+	}
+	if len(list.Skipped) != 1 || list.Skipped[0] != "calm" {
+		t.Errorf("skipped %v, want [calm]", list.Skipped)
+	}
+}
