@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/ferlive/ferlive/internal/emotion"
 )
 
 // Distil returns a copy of d whose training targets are mixed with a
@@ -50,18 +52,17 @@ func Distil(d *Dataset, teacher [][]float32, w float64) (*Dataset, error) {
 }
 
 // TeacherClasses maps a teacher's labels onto the dataset's classes by name
-// (ignoring case): index[k] is the teacher output for class k. Every class
-// of the dataset must be among the teacher's labels; the teacher's other
-// labels are dropped (and its probabilities renormalised by Project).
+// (ignoring case, or in another dataset's spelling of the same emotion:
+// class happy, label happiness): index[k] is the teacher output for class
+// k. Every class of the dataset must be among the teacher's labels; the
+// teacher's other labels are dropped (and its probabilities renormalised
+// by Project).
 func TeacherClasses(teacher, classes []string) ([]int, error) {
-	at := map[string]int{}
-	for j, l := range teacher {
-		at[strings.ToLower(l)] = j
-	}
+	match := emotion.NewMatcher(teacher)
 	idx := make([]int, len(classes))
 	var missing []string
 	for k, c := range classes {
-		j, ok := at[strings.ToLower(c)]
+		j, _, ok := match.Match(c)
 		if !ok {
 			missing = append(missing, c)
 			continue

@@ -52,7 +52,8 @@ func TestDistilMixesTargets(t *testing.T) {
 	}
 }
 
-// TestTeacherClasses matches a teacher's labels to the data's by name.
+// TestTeacherClasses matches a teacher's labels to the data's by name, in
+// any dataset's spelling of an emotion.
 func TestTeacherClasses(t *testing.T) {
 	idx, err := TeacherClasses([]string{"neutral", "happiness", "surprise", "Sad"}, []string{"sad", "NEUTRAL"})
 	if err != nil || len(idx) != 2 || idx[0] != 3 || idx[1] != 0 {
@@ -61,7 +62,11 @@ func TestTeacherClasses(t *testing.T) {
 	if p := Project([]float32{0.1, 0.5, 0.1, 0.3}, idx); math.Abs(float64(p[0]-0.75)) > 1e-6 || math.Abs(float64(p[1]-0.25)) > 1e-6 {
 		t.Errorf("projected %v, want [0.75 0.25]", p)
 	}
-	if _, err := TeacherClasses([]string{"neutral", "happiness"}, []string{"happy", "neutral", "fear"}); err == nil || !strings.Contains(err.Error(), "happy, fear") {
+	// another dataset's spelling of the same emotion matches
+	if idx, err := TeacherClasses([]string{"neutral", "happiness", "anger"}, []string{"angry", "happy", "neutral"}); err != nil || len(idx) != 3 || idx[0] != 2 || idx[1] != 1 || idx[2] != 0 {
+		t.Errorf("FER+ teacher for FER2013 classes: index %v, error %v", idx, err)
+	}
+	if _, err := TeacherClasses([]string{"neutral", "happiness"}, []string{"happy", "neutral", "fear", "calm"}); err == nil || !strings.Contains(err.Error(), "fear, calm") {
 		t.Errorf("missing classes: error %v", err)
 	}
 }
