@@ -137,7 +137,7 @@ func (c *ConvBN) Import(im *Importer) {
 
 // ImportResampled reads a ConvBN like Import, but takes a square kernel of
 // any side and resamples it bilinearly (corners aligned) to the layer's,
-// scaled so that each kernel keeps its sum: for a global depthwise
+// scaled so that each kernel keeps its sum (see ResampleKernels): for a global depthwise
 // convolution (kernel = final map) exported at another input size, the
 // weighted pooling then sees the same pattern on the larger or smaller map.
 func (c *ConvBN) ImportResampled(im *Importer) {
@@ -155,7 +155,10 @@ func (c *ConvBN) ImportResampled(im *Importer) {
 
 // ResampleKernels resamples square kernels of side from (laid out one
 // after another) to side to, bilinearly with corners aligned, each then
-// rescaled to keep its sum (by (from/to)^2 when the sum is zero).
+// rescaled to keep its sum. A kernel whose weights (nearly) cancel has no
+// sum worth keeping: rescaling to it could shrink or inflate the kernel
+// without bound, so it is scaled by the area ratio (from/to)^2 instead,
+// as is any kernel whose sum-keeping factor strays more than 2x from it.
 func ResampleKernels(w []float32, from, to int) []float32 {
 	n := len(w) / (from * from)
 	out := make([]float32, n*to*to)
@@ -188,11 +191,11 @@ func ResampleKernels(w []float32, from, to int) []float32 {
 				rs += v
 			}
 		}
-		// keep the sum exactly when the interpolation shifted it; else the
-		// plain area scale
 		f := scale
-		if rs != 0 && sum != 0 {
-			f = sum / rs
+		if rs != 0 {
+			if keep := sum / rs; keep >= scale/2 && keep <= 2*scale {
+				f = keep
+			}
 		}
 		for i := range dst {
 			dst[i] = float32(float64(dst[i]) * f)

@@ -38,6 +38,15 @@ func TestResampleKernels(t *testing.T) {
 			t.Errorf("ramp row %d: %v", y, r[y*4:y*4+4])
 		}
 	}
+	// 3 -> 7 (a 48x48 LFNSB to 112x112): corner-aligned interpolation
+	// weighs the source's middle row and column more, so a kernel whose
+	// positive centre and negative corners nearly cancel would be scaled
+	// to almost nothing to keep its tiny sum; it keeps its shape at the
+	// area scale instead (the centre maps onto the centre exactly)
+	cancel := []float32{-0.2499, 0, -0.2499, 0, 1, 0, -0.2499, 0, -0.2499}
+	if c := ResampleKernels(cancel, 3, 7)[3*7+3]; math.Abs(float64(c)-9.0/49) > 1e-6 {
+		t.Errorf("3 -> 7, cancelling kernel: centre %g, want 9/49 (the area scale)", c)
+	}
 	if got := ResampleKernels(flat, 3, 1); len(got) != 1 || math.Abs(float64(got[0])-9) > 1e-6 {
 		t.Errorf("3 -> 1: %v, want [9]", got)
 	}
