@@ -10,7 +10,7 @@
 //
 //	ferlive train --arch rlrcnet --variant full --data ../shared/data/fer2013.tar.gz \
 //	    --restore-from ../shared/data/ferplus.tar.gz --budget 60m --out runs/NAME
-//	ferlive train --data ../shared/data/fer2013.tar.gz --out runs/NAME --resume [--budget 90m]
+//	ferlive train --out runs/NAME --resume [--budget 90m]
 //	ferlive export --checkpoint runs/NAME/best.pt --out M.onnx \
 //	    [--data ../shared/data/fer2013.tar.gz --card M.md --recalibrate-bn 30]
 //

@@ -88,7 +88,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 2, "data-augmentation goroutines")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of weights, sampling and augmentation")
 	fs.StringVar(&o.BBNAlpha, "bbn-alpha", "auto", "BBN's weight a of the conventional branch in training (dual models): schedule (BBN's cumulative learning, a = 1-(T/Ts)^2 from 1 to 0), a fixed number in [0, 1], or auto (schedule; 0.5 with --init-from, as restarting the schedule would bury the re-balancing branch under AdamW's first, gradient-less steps)")
-	fs.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its last checkpoint")
+	fs.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its last checkpoint, on the data it was trained on unless --data says where that data now is")
 	fs.StringVar(&o.Mask, "mask", "auto", "improved random masking: on, off, or auto (per --variant)")
 	fs.Float64Var(&o.Shift, "shift", 0.08, "max random shift, fraction of the side")
 	fs.Float64Var(&o.Scale, "zoom", 0.1, "max random zoom in/out")

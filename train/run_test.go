@@ -37,9 +37,12 @@ func TestRunResumeExport(t *testing.T) {
 	o.Resume = true
 	o.Epochs = 3
 	o.Threads = 1
+	data := o.Data
+	o.Data = "" // `ferlive train --out R --resume`: the run's own data
 	if err := RunTrain(context.Background(), o, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	o.Data = data
 	ms, err := ReadMetrics(filepath.Join(o.Out, "metrics.jsonl"))
 	if err != nil || len(ms) != 3 {
 		t.Fatalf("metrics: %d epochs, %v; want 3", len(ms), err)

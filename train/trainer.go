@@ -141,6 +141,13 @@ type Trainer struct {
 func RunTrain(ctx context.Context, o Options, log io.Writer) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if o.Resume && o.Data == "" {
+		d, err := runData(o.Out)
+		if err != nil {
+			return err
+		}
+		o.Data = d
+	}
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -154,6 +161,25 @@ func RunTrain(ctx context.Context, o Options, log io.Writer) error {
 	}
 	defer t.optim.Close()
 	return t.loop(ctx)
+}
+
+// runData returns the dataset the run in dir was trained on, for a
+// --resume without --data.
+func runData(dir string) (string, error) {
+	path := filepath.Join(dir, "state.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--resume: %w", err)
+	}
+	var st struct {
+		Options struct {
+			Data string `json:"data"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil || st.Options.Data == "" {
+		return "", fmt.Errorf("--resume: %s names no dataset (%v): pass --data", path, err)
+	}
+	return st.Options.Data, nil
 }
 
 func (t *Trainer) logf(format string, a ...any) {
