@@ -43,6 +43,11 @@ func TestRunResumeExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Data = data
+	empty := o
+	empty.Out, empty.Data = t.TempDir(), ""
+	if err := RunTrain(context.Background(), empty, io.Discard); err == nil || !strings.Contains(err.Error(), "state.json") {
+		t.Fatalf("--resume without --data in a folder holding no run: %v, want an error naming its state.json", err)
+	}
 	ms, err := ReadMetrics(filepath.Join(o.Out, "metrics.jsonl"))
 	if err != nil || len(ms) != 3 {
 		t.Fatalf("metrics: %d epochs, %v; want 3", len(ms), err)

@@ -176,8 +176,11 @@ func runData(dir string) (string, error) {
 			Data string `json:"data"`
 		} `json:"options"`
 	}
-	if err := json.Unmarshal(b, &st); err != nil || st.Options.Data == "" {
-		return "", fmt.Errorf("--resume: %s names no dataset (%v): pass --data", path, err)
+	if err := json.Unmarshal(b, &st); err != nil {
+		return "", fmt.Errorf("--resume: %s: %w", path, err)
+	}
+	if st.Options.Data == "" {
+		return "", fmt.Errorf("--resume: %s names no dataset: pass --data", path)
 	}
 	return st.Options.Data, nil
 }
