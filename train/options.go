@@ -146,7 +146,7 @@ func (o *Options) Validate() error {
 	default:
 		return fmt.Errorf("--labels %q: want majority or soft", o.LabelMode)
 	}
-	if o.Data == "" {
+	if o.Data == "" && !o.Resume { // a resumed run knows its data
 		return fmt.Errorf("--data is required")
 	}
 	if o.Teacher != "" && (o.TeacherWeight < 0 || o.TeacherWeight > 1) {

@@ -141,13 +141,6 @@ type Trainer struct {
 func RunTrain(ctx context.Context, o Options, log io.Writer) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if o.Resume && o.Data == "" {
-		d, err := runData(o.Out)
-		if err != nil {
-			return err
-		}
-		o.Data = d
-	}
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -161,28 +154,6 @@ func RunTrain(ctx context.Context, o Options, log io.Writer) error {
 	}
 	defer t.optim.Close()
 	return t.loop(ctx)
-}
-
-// runData returns the dataset the run in dir was trained on, for a
-// --resume without --data.
-func runData(dir string) (string, error) {
-	path := filepath.Join(dir, "state.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("--resume: %w", err)
-	}
-	var st struct {
-		Options struct {
-			Data string `json:"data"`
-		} `json:"options"`
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return "", fmt.Errorf("--resume: %s: %w", path, err)
-	}
-	if st.Options.Data == "" {
-		return "", fmt.Errorf("--resume: %s names no dataset: pass --data", path)
-	}
-	return st.Options.Data, nil
 }
 
 func (t *Trainer) logf(format string, a ...any) {
@@ -209,7 +180,13 @@ func (t *Trainer) setup() error {
 		keep := t.st.Options
 		t.st.Resumes = append(t.st.Resumes, Resume{Epoch: t.st.Epoch, Step: t.st.Step, Elapsed: t.st.Elapsed,
 			Epochs: o.Epochs, PrevEpochs: keep.Epochs, Budget: o.Budget, PrevBudget: keep.Budget, Threads: o.Threads, PrevThr: keep.Threads, Time: time.Now().UTC()})
-		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out, keep.Data = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out, o.Data
+		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out
+		if o.Data != "" {
+			keep.Data = o.Data // the run's data has moved
+		}
+		if keep.Data == "" {
+			return fmt.Errorf("--resume: %s names no dataset: pass --data", statePath)
+		}
 		if o.KeepEpochs > 0 {
 			keep.KeepEpochs = o.KeepEpochs
 		}
