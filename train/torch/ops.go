@@ -18,7 +18,7 @@ import "C"
 // when o does not divide L).
 func (t *Tensor) AdaptiveAvgPool2d(oh, ow int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_adaptive_avg_pool2d(ptr(t), C.int64_t(oh), C.int64_t(ow), &c), t)
+	return result(&c, C.ct_adaptive_avg_pool2d(ptr(t), C.int64_t(oh), C.int64_t(ow), &c), t)
 }
 
 // UpsampleBilinear2d resizes [N,C,H,W] to [N,C,oh,ow] by bilinear
@@ -26,14 +26,14 @@ func (t *Tensor) AdaptiveAvgPool2d(oh, ow int64) (*Tensor, error) {
 // o samples the input at (o+0.5)*L/oL-0.5, clamped at 0.
 func (t *Tensor) UpsampleBilinear2d(oh, ow int64, alignCorners bool) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_upsample_bilinear2d(ptr(t), C.int64_t(oh), C.int64_t(ow), cBool(alignCorners), &c), t)
+	return result(&c, C.ct_upsample_bilinear2d(ptr(t), C.int64_t(oh), C.int64_t(ow), cBool(alignCorners), &c), t)
 }
 
 // PRelu is max(x,0) + w*min(x,0) with one slope per channel (w is [C]) or
 // one for all (w is [1]).
 func (t *Tensor) PRelu(w *Tensor) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_prelu(ptr(t), ptr(w), &c), t, w)
+	return result(&c, C.ct_prelu(ptr(t), ptr(w), &c), t, w)
 }
 
 // SoftCrossEntropy is the mean over rows of -sum_c q'_c log softmax(z)_c for
@@ -41,7 +41,7 @@ func (t *Tensor) PRelu(w *Tensor) (*Tensor, error) {
 // q' = (1-smoothing)*q + smoothing/C.
 func (t *Tensor) SoftCrossEntropy(target *Tensor, smoothing float64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_soft_cross_entropy(ptr(t), ptr(target), C.double(smoothing), &c), t, target)
+	return result(&c, C.ct_soft_cross_entropy(ptr(t), ptr(target), C.double(smoothing), &c), t, target)
 }
 
 // MustAdaptiveAvgPool2d panics on error.

@@ -96,12 +96,15 @@ func cerr(e *C.char) error {
 	return errors.New("libtorch: " + strings.TrimSpace(s))
 }
 
-// result wraps a new C tensor in the scope of the first scoped input.
-func result(c C.tensor, e *C.char, ins ...*Tensor) (*Tensor, error) {
+// result wraps the new C tensor that the call returning e stored in *c, in
+// the scope of the first scoped input. It takes c's address, not its value:
+// in result(c, C.ct_op(..., &c)) Go leaves unspecified whether c is read
+// before or after the call stores into it.
+func result(c *C.tensor, e *C.char, ins ...*Tensor) (*Tensor, error) {
 	if err := cerr(e); err != nil {
 		return nil, err
 	}
-	t := &Tensor{c: c}
+	t := &Tensor{c: *c}
 	for _, in := range ins {
 		if in != nil && in.scope != nil {
 			in.scope.Add(t)
@@ -148,7 +151,7 @@ func FromFloat32(data []float32, shape []int64, requiresGrad bool) (*Tensor, err
 	sp, nd := shapeArg(shape)
 	e := C.ct_from_float((*C.float)(p), sp, nd, cBool(requiresGrad), &c)
 	runtime.KeepAlive(data)
-	return result(c, e)
+	return result(&c, e)
 }
 
 // FromInt64 makes an int64 tensor of the given shape from data (copied).
@@ -164,14 +167,14 @@ func FromInt64(data []int64, shape []int64) (*Tensor, error) {
 	sp, nd := shapeArg(shape)
 	e := C.ct_from_int64((*C.int64_t)(p), sp, nd, &c)
 	runtime.KeepAlive(data)
-	return result(c, e)
+	return result(&c, e)
 }
 
 // Full makes a float tensor filled with v.
 func Full(shape []int64, v float64) (*Tensor, error) {
 	var c C.tensor
 	sp, nd := shapeArg(shape)
-	return result(c, C.ct_full(sp, nd, C.double(v), &c))
+	return result(&c, C.ct_full(sp, nd, C.double(v), &c))
 }
 
 // MustFromFloat32 is FromFloat32 that panics on error.
@@ -256,17 +259,17 @@ func (t *Tensor) RequiresGrad() bool { return C.ct_is_requires_grad(ptr(t)) != 0
 
 func (t *Tensor) unary(op C.int) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_unary(op, ptr(t), &c), t)
+	return result(&c, C.ct_unary(op, ptr(t), &c), t)
 }
 
 func (t *Tensor) binary(op C.int, o *Tensor) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_binary(op, ptr(t), ptr(o), &c), t, o)
+	return result(&c, C.ct_binary(op, ptr(t), ptr(o), &c), t, o)
 }
 
 func (t *Tensor) scalar(op C.int, s float64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_scalar(op, ptr(t), C.double(s), &c), t)
+	return result(&c, C.ct_scalar(op, ptr(t), C.double(s), &c), t)
 }
 
 // Relu is max(x, 0).
@@ -341,45 +344,45 @@ func (t *Tensor) RSubScalar(s float64) (*Tensor, error) { return t.scalar(C.S_RS
 // Conv2d is a 2-D convolution with square stride and padding; b may be nil.
 func (t *Tensor) Conv2d(w, b *Tensor, stride, pad, groups int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_conv2d(ptr(t), ptr(w), ptr(b), C.int64_t(stride), C.int64_t(pad), C.int64_t(groups), &c), t, w)
+	return result(&c, C.ct_conv2d(ptr(t), ptr(w), ptr(b), C.int64_t(stride), C.int64_t(pad), C.int64_t(groups), &c), t, w)
 }
 
 // BatchNorm normalises over (N, H, W); in training it uses batch statistics
 // and updates the running mean and variance in place.
 func (t *Tensor) BatchNorm(w, b, runMean, runVar *Tensor, training bool, momentum, eps float64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_batch_norm(ptr(t), ptr(w), ptr(b), ptr(runMean), ptr(runVar), cBool(training), C.double(momentum), C.double(eps), &c), t)
+	return result(&c, C.ct_batch_norm(ptr(t), ptr(w), ptr(b), ptr(runMean), ptr(runVar), cBool(training), C.double(momentum), C.double(eps), &c), t)
 }
 
 // GroupNorm normalises over channel groups; w and b may be nil.
 func (t *Tensor) GroupNorm(groups int64, w, b *Tensor, eps float64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_group_norm(ptr(t), C.int64_t(groups), ptr(w), ptr(b), C.double(eps), &c), t)
+	return result(&c, C.ct_group_norm(ptr(t), C.int64_t(groups), ptr(w), ptr(b), C.double(eps), &c), t)
 }
 
 // Linear is t @ w^T + b; b may be nil.
 func (t *Tensor) Linear(w, b *Tensor) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_linear(ptr(t), ptr(w), ptr(b), &c), t, w)
+	return result(&c, C.ct_linear(ptr(t), ptr(w), ptr(b), &c), t, w)
 }
 
 // Reshape returns a tensor with the same data and a new shape (-1 allowed).
 func (t *Tensor) Reshape(shape ...int64) (*Tensor, error) {
 	var c C.tensor
 	sp, nd := shapeArg(shape)
-	return result(c, C.ct_reshape(ptr(t), sp, nd, &c), t)
+	return result(&c, C.ct_reshape(ptr(t), sp, nd, &c), t)
 }
 
 // Transpose swaps two dimensions.
 func (t *Tensor) Transpose(d0, d1 int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_transpose(ptr(t), C.int64_t(d0), C.int64_t(d1), &c), t)
+	return result(&c, C.ct_transpose(ptr(t), C.int64_t(d0), C.int64_t(d1), &c), t)
 }
 
 // Narrow returns length elements of dimension dim from start (a view).
 func (t *Tensor) Narrow(dim, start, length int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_narrow(ptr(t), C.int64_t(dim), C.int64_t(start), C.int64_t(length), &c), t)
+	return result(&c, C.ct_narrow(ptr(t), C.int64_t(dim), C.int64_t(start), C.int64_t(length), &c), t)
 }
 
 // Cat concatenates tensors along dim.
@@ -387,15 +390,13 @@ func Cat(ts []*Tensor, dim int64) (*Tensor, error) {
 	if len(ts) == 0 {
 		return nil, errors.New("torch: Cat of nothing")
 	}
-	cs := make([]C.tensor, len(ts))
+	s := cArray[C.tensor](len(ts))
+	defer C.free(unsafe.Pointer(&s[0]))
 	for i, t := range ts {
-		cs[i] = ptr(t)
+		s[i] = ptr(t)
 	}
 	var c C.tensor
-	p := (*C.tensor)(C.malloc(C.size_t(len(cs)) * C.size_t(unsafe.Sizeof(cs[0]))))
-	defer C.free(unsafe.Pointer(p))
-	copy(unsafe.Slice(p, len(cs)), cs)
-	return result(c, C.ct_cat(p, C.int(len(cs)), C.int64_t(dim), &c), ts...)
+	return result(&c, C.ct_cat(&s[0], C.int(len(ts)), C.int64_t(dim), &c), ts...)
 }
 
 // MeanDims averages over the given dimensions.
@@ -413,7 +414,7 @@ func (t *Tensor) SumDims(dims []int64, keepDim bool) (*Tensor, error) {
 func (t *Tensor) reduceDims(dims []int64, keepDim, mean bool) (*Tensor, error) {
 	var c C.tensor
 	sp, nd := shapeArg(dims)
-	return result(c, C.ct_reduce_dims(ptr(t), sp, nd, cBool(keepDim), cBool(mean), &c), t)
+	return result(&c, C.ct_reduce_dims(ptr(t), sp, nd, cBool(keepDim), cBool(mean), &c), t)
 }
 
 // cBool is 1 for true and 0 for false.
@@ -427,33 +428,33 @@ func cBool(b bool) C.int {
 // Softmax along dim.
 func (t *Tensor) Softmax(dim int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_softmax(ptr(t), C.int64_t(dim), &c), t)
+	return result(&c, C.ct_softmax(ptr(t), C.int64_t(dim), &c), t)
 }
 
 // LogSoftmax along dim.
 func (t *Tensor) LogSoftmax(dim int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_log_softmax(ptr(t), C.int64_t(dim), &c), t)
+	return result(&c, C.ct_log_softmax(ptr(t), C.int64_t(dim), &c), t)
 }
 
 // Argmax along dim.
 func (t *Tensor) Argmax(dim int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_argmax(ptr(t), C.int64_t(dim), &c), t)
+	return result(&c, C.ct_argmax(ptr(t), C.int64_t(dim), &c), t)
 }
 
 // CrossEntropy is the mean cross-entropy of logits [N,C] against int64
 // targets [N], with label smoothing.
 func (t *Tensor) CrossEntropy(target *Tensor, smoothing float64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_cross_entropy(ptr(t), ptr(target), C.double(smoothing), &c), t, target)
+	return result(&c, C.ct_cross_entropy(ptr(t), ptr(target), C.double(smoothing), &c), t, target)
 }
 
 // BetaMish is the fused activation x * tanh(softplus(a*x / sqrt(b + x^2)))
 // with an analytic gradient (float32 only).
 func (t *Tensor) BetaMish(a, b float64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_betamish(ptr(t), C.double(a), C.double(b), &c), t)
+	return result(&c, C.ct_betamish(ptr(t), C.double(a), C.double(b), &c), t)
 }
 
 // MustBetaMish panics on error.
@@ -462,7 +463,7 @@ func (t *Tensor) MustBetaMish(a, b float64) *Tensor { return must(t.BetaMish(a, 
 // MaxPool2d with a square kernel.
 func (t *Tensor) MaxPool2d(k, stride, pad int64) (*Tensor, error) {
 	var c C.tensor
-	return result(c, C.ct_max_pool2d(ptr(t), C.int64_t(k), C.int64_t(stride), C.int64_t(pad), &c), t)
+	return result(&c, C.ct_max_pool2d(ptr(t), C.int64_t(k), C.int64_t(stride), C.int64_t(pad), &c), t)
 }
 
 // Backward computes gradients of a scalar tensor.
@@ -478,7 +479,7 @@ func (t *Tensor) Grad() (*Tensor, error) {
 	if c == nil {
 		return nil, nil
 	}
-	return result(c, nil, t)
+	return result(&c, nil, t)
 }
 
 // ZeroGrad zeroes the accumulated gradient.
@@ -602,27 +603,44 @@ func NoGrad(f func() error) error {
 	return f()
 }
 
+// cArray allocates a C array of n elements of type T, zeroed; free it with
+// C.free(unsafe.Pointer(&s[0])).
+//
+// It must be zeroed because the arrays hold pointers (C strings, tensor
+// handles) stored from Go: every such store runs the GC's write barrier,
+// which during marking also marks the value being overwritten. Memory fresh
+// from malloc can still hold a Go pointer written there by the C code that
+// freed it (libtorch's from_blob views of Go slices, ONNX Runtime tensors
+// over Go memory); marking one whose object the GC has since freed aborts
+// the program with "found pointer to free object".
+func cArray[T any](n int) []T {
+	var zero T
+	p := C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof(zero)))
+	if p == nil {
+		panic(fmt.Sprintf("torch: out of C memory for %d handles", n))
+	}
+	return unsafe.Slice((*T)(p), max(n, 1))
+}
+
 func cstrings(names []string) (**C.char, func()) {
-	p := (**C.char)(C.malloc(C.size_t(len(names)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	s := unsafe.Slice(p, len(names)+1)
+	s := cArray[*C.char](len(names) + 1)
 	for i, n := range names {
 		s[i] = C.CString(n)
 	}
-	return p, func() {
+	return &s[0], func() {
 		for i := range names {
 			C.free(unsafe.Pointer(s[i]))
 		}
-		C.free(unsafe.Pointer(p))
+		C.free(unsafe.Pointer(&s[0]))
 	}
 }
 
 func handles(ts []*Tensor) (*C.tensor, func()) {
-	p := (*C.tensor)(C.malloc(C.size_t(len(ts)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	s := unsafe.Slice(p, len(ts)+1)
+	s := cArray[C.tensor](len(ts) + 1)
 	for i, t := range ts {
 		s[i] = ptr(t)
 	}
-	return p, func() { C.free(unsafe.Pointer(p)) }
+	return &s[0], func() { C.free(unsafe.Pointer(&s[0])) }
 }
 
 // Named is a tensor with the name it is saved under.
