@@ -617,7 +617,7 @@ func cArray[T any](n int) []T {
 	var zero T
 	p := C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof(zero)))
 	if p == nil {
-		panic(fmt.Sprintf("torch: out of C memory for %d handles", n))
+		panic(fmt.Sprintf("torch: out of C memory for an array of %d", n))
 	}
 	return unsafe.Slice((*T)(p), max(n, 1))
 }
