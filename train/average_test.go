@@ -81,7 +81,7 @@ func TestAverageWeights(t *testing.T) {
 	}
 
 	card := filepath.Join(t.TempDir(), "avg.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", last, "--average", prev, "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", last, "--average", prev, "--out", strings.TrimSuffix(card, ".md") + ".onnx",
 		"--data", root, "--card", card, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestAverageWeights(t *testing.T) {
 			t.Errorf("card of an averaged model lacks %q", want)
 		}
 	}
-	err = ExportCommand(context.Background(), []string{"--checkpoint", last, "--average", card, "--out", filepath.Join(t.TempDir(), "x.onnx"), "--threads", "1"})
+	err = ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", last, "--average", card, "--out", filepath.Join(t.TempDir(), "x.onnx"), "--threads", "1"})
 	if err == nil || !strings.Contains(err.Error(), card) {
 		t.Errorf("--average with a file that is no checkpoint: %v", err)
 	}

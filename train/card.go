@@ -136,7 +136,7 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 			root = data.Resolve(tmp)
 		}
 	}
-	if err := ort.InitDefault(o.ORTLib, ""); err != nil {
+	if err := ort.InitDefault(o.ORTLib, o.ortFallback); err != nil {
 		return nil, err
 	}
 	c, err := infer.Open(o.Out, ort.Options{Threads: o.Threads})

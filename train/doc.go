@@ -26,7 +26,7 @@
 // read their weights back from the graph, see nn.Importer and
 // nn.Norm.Recentre):
 //
-//	ferlive train --arch rlrcnet --data myfaces --init-from assets/models/rlrcnet-fer2013.onnx \
+//	ferlive train --arch rlrcnet --data myfaces --init-from rlrcnet \
 //	    --optimizer adamw --lr 0.0005 --epochs 10 --out runs/NAME
 //
 // A run directory holds state.json (options, model config, normalisation,

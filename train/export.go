@@ -35,6 +35,7 @@ type ExportOptions struct {
 	RecalBN     int      // re-estimate batch-norm statistics on this many training batches before exporting
 	Average     []string // further checkpoints of the run whose weights are averaged with Checkpoint's
 	Notes       string   // Markdown file appended to the card
+	ortFallback string   // the ONNX Runtime library the binary's build found (Installation.ORTLib)
 }
 
 // ReadState reads the state.json next to a checkpoint.
@@ -188,9 +189,15 @@ func Export(o ExportOptions) (*onnx.Model, Net, *State, error) {
 	return om, m, st, nil
 }
 
-// ExportCommand is `ferlive export`.
-func ExportCommand(ctx context.Context, args []string) error {
-	var o ExportOptions
+// ExportCommand returns `ferlive export`.
+func ExportCommand(in Installation) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		o := ExportOptions{ortFallback: in.ORTLib}
+		return exportCommand(ctx, o, args)
+	}
+}
+
+func exportCommand(ctx context.Context, o ExportOptions, args []string) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	fs.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint to export, e.g. runs/NAME/best.pt (its state.json must sit beside it) (required)")
 	fs.StringVar(&o.Out, "out", "", "ONNX file to write (required)")
@@ -200,7 +207,7 @@ func ExportCommand(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.CropDY, "crop-dy", 0, "downward shift of the crop, fraction of its side")
 	fs.StringVar(&o.Data, "data", "", "the run's dataset (directory or .tar.gz): evaluate the exported model through ONNX Runtime on the selection and test splits (FER2013 PublicTest and PrivateTest, or FER+ FER2013Valid and FER2013Test)")
 	fs.StringVar(&o.Card, "card", "", "write a Markdown model card here (with --data); its confusion matrix and curves go beside it as PNG")
-	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB or the one make deps installs)")
+	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, the one make deps installs, or the one the build found)")
 	fs.IntVar(&o.Threads, "threads", 2, "libtorch and ONNX Runtime threads")
 	fs.IntVar(&o.RecalBN, "recalibrate-bn", 0, fmt.Sprintf("re-estimate batch-norm statistics on this many batches of 256 unaugmented training faces before exporting (precise BN; 0: keep the checkpoint's, or %d with --average)", DefaultAverageRecalBN))
 	fs.StringSliceVar(&o.Average, "average", nil, "further checkpoints of the same run (comma-separated, e.g. epoch copies of last.pt) whose weights are averaged with --checkpoint's before export (stochastic weight averaging); batch norms are then re-estimated")

@@ -102,7 +102,7 @@ func TestTrainOwnFolders(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "mine.onnx")
 	card := strings.TrimSuffix(out, ".onnx") + ".md"
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", out,
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", out,
 		"--data", root, "--card", card, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}

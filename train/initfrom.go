@@ -121,7 +121,7 @@ func (t *Trainer) initFrom(path string) error {
 		how = fmt.Sprintf("its classes %v differ from the data's %v: the classifier starts fresh", spec.Labels, t.st.Labels)
 	}
 	t.logf("initialised from %s (%s; %d batch norms re-centred on %d training faces; input mean %.4f std %.4f): %s %.2f%%, %s %.2f%% before training",
-		path, how, n, recentreBatches*t.opt.Batch, t.st.Mean, t.st.Std, val, 100*in.PublicAcc, test, 100*in.PrivateAcc)
+		path, how, n, min(recentreBatches*t.opt.Batch, t.train.Len()), t.st.Mean, t.st.Std, val, 100*in.PublicAcc, test, 100*in.PrivateAcc)
 	if head {
 		// the imported model is the run's first best: training must beat it
 		t.st.BestAcc, t.st.BestEpoch = in.PublicAcc, 0

@@ -25,7 +25,7 @@ func TestInitFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	model := filepath.Join(t.TempDir(), "mine.onnx")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", model, "--threads", "1"}); err != nil {
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", model, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,7 +57,7 @@ func TestInitFrom(t *testing.T) {
 		t.Errorf("no best.pt: %v", err)
 	}
 	card := filepath.Join(t.TempDir(), "ft.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ft.Out, "best.pt"), "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(ft.Out, "best.pt"), "--out", strings.TrimSuffix(card, ".md") + ".onnx",
 		"--data", root, "--card", card, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestInitFrom(t *testing.T) {
 		t.Errorf("64x64 run from a 48x48 model: model %+v, init %+v", bst.Model, bst.Init)
 	}
 	bigCard := filepath.Join(t.TempDir(), "big.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(big.Out, "best.pt"), "--out", strings.TrimSuffix(bigCard, ".md") + ".onnx",
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(big.Out, "best.pt"), "--out", strings.TrimSuffix(bigCard, ".md") + ".onnx",
 		"--data", root, "--card", bigCard, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestInitFrom(t *testing.T) {
 	// starts both branches from it
 	one := filepath.Join(t.TempDir(), "one.md")
 	oneModel := strings.TrimSuffix(one, ".md") + ".onnx"
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", oneModel,
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", oneModel,
 		"--data", root, "--card", one, "--infer-weight", "1", "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestInitFrom(t *testing.T) {
 		t.Errorf("command line of a run that selects at weight 1: %q", cmd)
 	}
 	again := filepath.Join(t.TempDir(), "again.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ft.Out, "best.pt"), "--out", strings.TrimSuffix(again, ".md") + ".onnx",
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(ft.Out, "best.pt"), "--out", strings.TrimSuffix(again, ".md") + ".onnx",
 		"--data", root, "--card", again, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}

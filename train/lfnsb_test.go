@@ -200,7 +200,7 @@ func TestLFNSBRunResumeExport(t *testing.T) {
 	}
 	// the model card: measured on the run's held-out splits through ONNX Runtime
 	card := filepath.Join(t.TempDir(), "m.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"),
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"),
 		"--out", filepath.Join(filepath.Dir(card), "m.onnx"), "--data", o.Data, "--card", card, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}

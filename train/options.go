@@ -60,6 +60,8 @@ type Options struct {
 	CHAlpha       float64  `json:"ch_alpha,omitempty"`       // LFNSB: Cosine-Harmony's alpha
 	Teacher       string   `json:"teacher,omitempty"`        // exported models whose predictions are mixed into the training targets (comma-separated)
 	TeacherWeight float64  `json:"teacher_weight,omitempty"` // weight of the teachers' predictions in the targets
+	ORTLib        string   `json:"-"`                        // ONNX Runtime library for the teachers (--ort-lib)
+	ortFallback   string   // the library the binary's build found (Installation.ORTLib)
 }
 
 // Flags registers the options on fs with their defaults.
@@ -102,11 +104,12 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Limit, "limit", 0, "use only this many training/validation/test images (smoke runs)")
 	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop each epoch after this many steps (smoke runs, speed checks)")
 	fs.IntVar(&o.KeepEpochs, "keep-epochs", 0, "keep the weights of the last `N` epochs as epoch-E.pt in --out, for ferlive export --average (stochastic weight averaging); 0: only last.pt and best.pt")
-	fs.StringVar(&o.Teacher, "teacher", "", "knowledge distillation: exported ferlive models (.onnx, comma-separated, e.g. assets/models/rlrcnet-fer2013.onnx) that classify every training face and its mirror image once before training (kept in --out as teacher-targets.bin for --resume); each face's target becomes (1-w) x its label (or FER+ votes) + w x the teachers' mean probabilities, w = --teacher-weight. The teachers must know every class of the data by name (in any dataset's spelling: happy or happiness)")
+	fs.StringVar(&o.Teacher, "teacher", "", "knowledge distillation: exported ferlive models (.onnx files or the shipped names rlrcnet and lfnsb, comma-separated) that classify every training face and its mirror image once before training (kept in --out as teacher-targets.bin for --resume); each face's target becomes (1-w) x its label (or FER+ votes) + w x the teachers' mean probabilities, w = --teacher-weight. The teachers must know every class of the data by name (in any dataset's spelling: happy or happiness)")
 	fs.Float64Var(&o.TeacherWeight, "teacher-weight", 0.5, "with --teacher, the weight w of the teachers' predictions in the training targets, in [0, 1]")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&o.ORTLib, "ort-lib", "", "ONNX Runtime shared library, for --teacher (default: $FERLIVE_ORT_LIB, the one make deps installs, or the one the build found)")
 	fs.StringVar(&o.RestoreFrom, "restore-from", "", "FER+ archive or folder: replace the (degraded) FER2013 training faces by their intact FER+ copies, matched by low-frequency signature; labels stay FER2013's")
-	fs.StringVar(&o.InitFrom, "init-from", "", "start from the weights of an exported ferlive model (.onnx of the same --arch and --variant, e.g. assets/models/rlrcnet-fer2013.onnx) instead of random ones: fine-tune it on --data, or continue its training; with other classes than the data's, its classifier starts fresh. The run takes the model's input normalisation, and its accuracy before training is epoch 0, the first best")
+	fs.StringVar(&o.InitFrom, "init-from", "", "start from the weights of an exported ferlive model (an .onnx of the same --arch and --variant, or the shipped rlrcnet or lfnsb by name) instead of random ones: fine-tune it on --data, or continue its training; with other classes than the data's, its classifier starts fresh. The run takes the model's input normalisation, and its accuracy before training is epoch 0, the first best")
 	fs.Float64Var(&o.RestoreMin, "restore-min-corr", 0.9, "with --restore-from, drop training faces whose best match correlates below this")
 	fs.DurationVar((*time.Duration)(&o.Budget), "budget", 0, "training-time budget (e.g. 100m): the cosine schedule and BBN's a = 1-(T/Ts)^2 follow the fraction of it spent, and training stops when it is spent (or after --epochs); for shared or slow machines; with --resume it replaces the run's budget")
 }

@@ -93,7 +93,7 @@ func TestRunResumeExport(t *testing.T) {
 func exportBest(t *testing.T, runDir string) (*onnx.Model, contract.Spec) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "m.onnx")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(runDir, "best.pt"), "--out", out, "--accuracy", "0.5"}); err != nil {
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(runDir, "best.pt"), "--out", out, "--accuracy", "0.5"}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := onnx.ReadFile(out)

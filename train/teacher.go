@@ -43,8 +43,8 @@ func (o *Options) Teachers() []string {
 // each face averaged with its mirror image, as training flips faces) and
 // returns the teachers' mean probabilities over d's classes, and each
 // teacher's agreement with d's labels.
-func teacherProbs(paths []string, d *data.Dataset, threads int) ([][]float32, []float64, error) {
-	if err := ort.InitDefault("", ""); err != nil {
+func teacherProbs(o Options, paths []string, d *data.Dataset) ([][]float32, []float64, error) {
+	if err := ort.InitDefault(o.ORTLib, o.ortFallback); err != nil {
 		return nil, nil, fmt.Errorf("--teacher: %w", err)
 	}
 	mean := make([][]float32, d.Len())
@@ -53,7 +53,7 @@ func teacherProbs(paths []string, d *data.Dataset, threads int) ([][]float32, []
 	}
 	agree := make([]float64, len(paths))
 	for ti, path := range paths {
-		p, err := classifyFaces(path, d, threads)
+		p, err := classifyFaces(path, d, o.Threads)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--teacher %s: %w", path, err)
 		}
@@ -159,10 +159,10 @@ func (t *Trainer) distil(val string) (*Distillation, error) {
 			t.logf("teacher predictions: %v; classifying the faces again", err)
 		}
 		hdr = teacherCacheHeader{Key: key, Faces: t.train.Len()}
-		if p, hdr.Agree, err = teacherProbs(paths, t.train, o.Threads); err != nil {
+		if p, hdr.Agree, err = teacherProbs(o, paths, t.train); err != nil {
 			return nil, err
 		}
-		pv, _, err := teacherProbs(paths, t.pub, o.Threads)
+		pv, _, err := teacherProbs(o, paths, t.pub)
 		if err != nil {
 			return nil, err
 		}

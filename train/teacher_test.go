@@ -27,7 +27,7 @@ import (
 func TestDistilFromTeacher(t *testing.T) {
 	root, o := trainOwnFaces(t, 2)
 	teacher := filepath.Join(t.TempDir(), "teacher.onnx")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", teacher, "--threads", "1"}); err != nil {
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(o.Out, "best.pt"), "--out", teacher, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -144,7 +144,7 @@ func TestDistilFromTeacher(t *testing.T) {
 	// a teacher file replaced by another model: the run refuses to resume
 	// with targets other than those it started with
 	other := filepath.Join(t.TempDir(), "other.onnx")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ko.Out, "last.pt"), "--out", other, "--threads", "1"}); err != nil {
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(ko.Out, "last.pt"), "--out", other, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := os.ReadFile(teacher)
@@ -170,7 +170,7 @@ func TestDistilFromTeacher(t *testing.T) {
 	}
 
 	card := filepath.Join(t.TempDir(), "distilled.md")
-	if err := ExportCommand(context.Background(), []string{"--checkpoint", filepath.Join(ko.Out, "best.pt"), "--out", strings.TrimSuffix(card, ".md") + ".onnx",
+	if err := ExportCommand(Installation{})(context.Background(), []string{"--checkpoint", filepath.Join(ko.Out, "best.pt"), "--out", strings.TrimSuffix(card, ".md") + ".onnx",
 		"--data", root, "--card", card, "--threads", "1"}); err != nil {
 		t.Fatal(err)
 	}

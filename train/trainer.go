@@ -181,6 +181,7 @@ func (t *Trainer) setup() error {
 		t.st.Resumes = append(t.st.Resumes, Resume{Epoch: t.st.Epoch, Step: t.st.Step, Elapsed: t.st.Elapsed,
 			Epochs: o.Epochs, PrevEpochs: keep.Epochs, Budget: o.Budget, PrevBudget: keep.Budget, Threads: o.Threads, PrevThr: keep.Threads, Time: time.Now().UTC()})
 		keep.Epochs, keep.Threads, keep.Workers, keep.Quiet, keep.Out = o.Epochs, o.Threads, o.Workers, o.Quiet, o.Out
+		keep.ORTLib, keep.ortFallback = o.ORTLib, o.ortFallback
 		if o.Data != "" {
 			keep.Data = o.Data // the run's data has moved
 		}
