@@ -524,6 +524,8 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- Initialised from `%s` (`--init-from`; classes %s", in.Path, strings.Join(in.Labels, ","))
 		if !in.Head {
 			p(", other than the data's, so the classifier started fresh")
+		} else if !sameClasses(in.Labels, st.Labels) {
+			p(", among them the data's, whose classifier rows were kept")
 		}
 		if in.Size != 0 && in.Size != size {
 			p("; a %dx%d model whose weights carried over to %dx%d faces", in.Size, in.Size, size, size)

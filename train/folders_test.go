@@ -23,9 +23,16 @@ import (
 // noise), 48x48 gray PNG.
 func writeOwnFaces(t *testing.T, root string) {
 	t.Helper()
+	writeFaces(t, root, []string{"Tense", "calm", "smile"})
+}
+
+// writeFaces writes train/ and test/ folders of three generated classes
+// (stripes, columns, checks, with noise) under the given folder names.
+func writeFaces(t *testing.T, root string, classes []string) {
+	t.Helper()
 	r := rand.New(rand.NewSource(4))
 	for split, n := range map[string]int{"train": 40, "test": 8} {
-		for ci, class := range []string{"Tense", "calm", "smile"} {
+		for ci, class := range classes {
 			dir := filepath.Join(root, split, class)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/rand"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/internal/emotion"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/quantize"
 	"github.com/ferlive/ferlive/train/data"
@@ -58,6 +60,15 @@ func (t *Trainer) initFrom(path string) error {
 		return fmt.Errorf("--init-from %s takes %d-channel faces, the run gray ones", path, spec.Channels)
 	}
 	head := sameClasses(spec.Labels, t.st.Labels)
+	var rows []int // the model's label of each of the data's classes, when it has one for each
+	if !head {
+		if rows = classRows(spec.Labels, t.st.Labels); rows != nil {
+			if g, err = selectClasses(g, spec.Labels, rows); err != nil {
+				return fmt.Errorf("--init-from %s: %w", path, err)
+			}
+			head = true
+		}
+	}
 	w := t.opt.InferWeight
 	if w < 0 {
 		w = bbnInferWeight
@@ -117,6 +128,17 @@ func (t *Trainer) initFrom(path string) error {
 	t.st.Init = in
 	val, test := t.st.Splits()
 	how := "its classifier kept"
+	if rows != nil {
+		var kept []string
+		for i, r := range rows {
+			k := spec.Labels[r]
+			if !strings.EqualFold(k, t.st.Labels[i]) {
+				k += " as " + t.st.Labels[i]
+			}
+			kept = append(kept, k)
+		}
+		how = fmt.Sprintf("its classes %v include the data's: their classifier rows kept (%s)", spec.Labels, strings.Join(kept, ", "))
+	}
 	if !head {
 		how = fmt.Sprintf("its classes %v differ from the data's %v: the classifier starts fresh", spec.Labels, t.st.Labels)
 	}
@@ -131,6 +153,77 @@ func (t *Trainer) initFrom(path string) error {
 		}
 	}
 	return nil
+}
+
+// classRows returns, for each of the data's classes, the index of the
+// model's label that names the same emotion (in any dataset's spelling:
+// happy, happiness), or nil unless every class has a label of its own.
+func classRows(model, data []string) []int {
+	m := emotion.NewMatcher(model)
+	rows := make([]int, len(data))
+	used := map[int]bool{}
+	for i, c := range data {
+		j, _, ok := m.Match(c)
+		if !ok || used[j] {
+			return nil
+		}
+		used[j], rows[i] = true, j
+	}
+	return rows
+}
+
+// selectClasses returns a copy of g, a model of the given labels, whose
+// classifiers (the Gemm weights and biases with one row per label) keep
+// the given rows, in that order, as do its labels and its outputs' class
+// axis: the model restricted to, and reordered for, a subset of its
+// classes.
+func selectClasses(g *onnx.Model, labels []string, rows []int) (*onnx.Model, error) {
+	n := len(labels)
+	out := *g
+	graph := *g.Graph
+	graph.Initializers = slices.Clone(g.Graph.Initializers)
+	out.Graph = &graph
+	var kept []string
+	for _, r := range rows {
+		kept = append(kept, labels[r])
+	}
+	out.Metadata = slices.Clone(g.Metadata)
+	out.SetMeta(contract.KeyLabels, strings.Join(kept, ","))
+	graph.Outputs = slices.Clone(g.Graph.Outputs)
+	for i, o := range graph.Outputs {
+		if k := len(o.Shape) - 1; k > 0 && o.Shape[k].Value == int64(n) {
+			c := *o
+			c.Shape = slices.Clone(o.Shape)
+			c.Shape[k].Value = int64(len(rows))
+			graph.Outputs[i] = &c
+		}
+	}
+	heads := 0
+	for i, t := range graph.Initializers {
+		prefix := nn.InitPrefix(t.Name)
+		if (prefix != "fc_w" && prefix != "fc_b") || len(t.Dims) == 0 || t.Dims[0] != int64(n) {
+			continue
+		}
+		v, err := t.Floats()
+		if err != nil {
+			return nil, fmt.Errorf("classifier %s: %w", t.Name, err)
+		}
+		width := len(v) / n
+		sel := make([]float32, 0, len(rows)*width)
+		for _, r := range rows {
+			sel = append(sel, v[r*width:(r+1)*width]...)
+		}
+		dims := slices.Clone(t.Dims)
+		dims[0] = int64(len(rows))
+		graph.Initializers[i] = onnx.FloatTensor(t.Name, dims, sel)
+		if prefix == "fc_w" {
+			heads++
+		}
+	}
+	if heads == 0 {
+		return nil, fmt.Errorf("no classifier with %d outputs in the graph", n)
+	}
+	return &out, nil
 }
 
 // sameClasses reports whether two class lists are the same, ignoring case.

@@ -6,10 +6,16 @@ import (
 	"context"
 	"io"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/contract"
+	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/internal/ort"
 )
 
 // TestInitFrom fine-tunes an exported model, as a user would start from a
@@ -201,5 +207,115 @@ func TestBBNAlphaOption(t *testing.T) {
 		if got := tr.alpha(5); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("--bbn-alpha %q: a = %g at epoch 5 of 10, want %g", c.a, got, c.want)
 		}
+	}
+}
+
+// TestSelectClasses restricts the shipped models to some of their classes,
+// in another order, as --init-from does for a user's data with fewer
+// classes: through ONNX Runtime, the restricted model's probabilities are
+// the full model's for those classes, renormalised, and the full model is
+// left as it was.
+func TestSelectClasses(t *testing.T) {
+	if err := ort.InitDefault("", ""); err != nil {
+		t.Skipf("ONNX Runtime: %v", err)
+	}
+	r := rand.New(rand.NewSource(3))
+	for _, c := range []struct {
+		file string
+		rows []int
+	}{{"rlrcnet-fer2013.onnx", []int{5, 3, 4}}, {"lfnsb-ferplus.onnx", []int{7, 0}}} {
+		path := filepath.Join("..", "assets", "models", c.file)
+		g, err := onnx.ReadFile(path)
+		if err != nil {
+			t.Skipf("shipped model: %v", err)
+		}
+		before := g.MetaMap()[contract.KeyLabels]
+		spec, err := contract.Parse(g.MetaMap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel, err := selectClasses(g, spec.Labels, c.rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.MetaMap()[contract.KeyLabels] != before || len(g.Graph.Outputs[0].Shape) == 0 {
+			t.Fatalf("%s: selectClasses changed the original model", c.file)
+		}
+		var want []string
+		for _, i := range c.rows {
+			want = append(want, spec.Labels[i])
+		}
+		if got := sel.MetaMap()[contract.KeyLabels]; got != strings.Join(want, ",") {
+			t.Fatalf("%s: labels %q, want %q", c.file, got, strings.Join(want, ","))
+		}
+		selPath := filepath.Join(t.TempDir(), "sel.onnx")
+		if err := onnx.WriteFile(selPath, sel); err != nil {
+			t.Fatal(err)
+		}
+		full, err := infer.Open(path, ort.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := infer.Open(selPath, ort.Options{Threads: 1})
+		if err != nil {
+			full.Close()
+			t.Fatal(err)
+		}
+		const n = 4
+		batch := make([]float32, n*spec.Size*spec.Size)
+		for i := range batch {
+			batch[i] = float32(r.NormFloat64())
+		}
+		pf, err := full.Run(batch, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := part.Run(batch, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full.Close()
+		part.Close()
+		for f := range pf {
+			sum := 0.0
+			for _, i := range c.rows {
+				sum += float64(pf[f][i])
+			}
+			for k, i := range c.rows {
+				if d := math.Abs(float64(ps[f][k]) - float64(pf[f][i])/sum); d > 1e-5 {
+					t.Fatalf("%s face %d: restricted model says %s %.6f, the full model renormalised %.6f", c.file, f, want[k], ps[f][k], float64(pf[f][i])/sum)
+				}
+			}
+		}
+	}
+}
+
+// TestInitFromFewerClasses fine-tunes the shipped RLR-CNet on folders of
+// three of its seven emotions, one spelt as FER+ spells it: the classifier
+// keeps those three rows (the model starts as the shipped one restricted to
+// them, checked by the import's round trip) instead of starting fresh.
+func TestInitFromFewerClasses(t *testing.T) {
+	shipped := filepath.Join("..", "assets", "models", "rlrcnet-fer2013.onnx")
+	if _, err := os.Stat(shipped); err != nil {
+		t.Skipf("shipped model: %v", err)
+	}
+	root := filepath.Join(t.TempDir(), "myfaces")
+	writeFaces(t, root, []string{"Happiness", "neutral", "sad"})
+	o := tinyRunOptions(t, root)
+	o.Limit, o.Batch, o.Threads, o.InitFrom = 0, 16, 1, shipped
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	tr := &Trainer{opt: o, log: &log}
+	if err := tr.setup(); err != nil {
+		t.Fatal(err)
+	}
+	tr.optim.Close()
+	if tr.st.Init == nil || !tr.st.Init.Head {
+		t.Fatalf("init %+v: the classifier was not kept", tr.st.Init)
+	}
+	if want := "their classifier rows kept (happy as happiness, neutral, sad)"; !strings.Contains(log.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, log.String())
 	}
 }
