@@ -116,7 +116,7 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 			if err != nil {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
-			raws = append(raws, rawFile{sel: si, class: class, name: name, data: b})
+			raws = append(raws, rawFile{sel: si, dir: dir, class: class, name: name, data: b})
 			break
 		}
 		return nil
@@ -139,12 +139,16 @@ func Load(path string, classes []string, size int, sel ...Selection) ([]*Dataset
 		return raws[i].name < raws[j].name
 	})
 	imgs, errs := decodeAll(len(raws), func(i int) []byte { return raws[i].data }, size)
+	names := make([]string, len(raws))
+	for i, r := range raws {
+		names[i] = r.dir + "/" + r.class + "/" + r.name
+	}
+	if err := undecodable("dataset "+path, names, errs); err != nil {
+		return nil, err
+	}
 	var unknown []string
 	seen := map[string]bool{}
 	for i, r := range raws {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("dataset %s: %s/%s: %w", path, r.class, r.name, errs[i])
-		}
 		l, ok := index[strings.ToLower(r.class)]
 		if !ok {
 			if !seen[r.class] {
@@ -193,10 +197,35 @@ func decodeAll(n int, data func(i int) []byte, size int) ([][]uint8, []error) {
 	return imgs, errs
 }
 
+// undecodable reports the images that could not be decoded, all counted
+// and the first few named (names[i] is image i's), so that they can be
+// fixed or removed in one go; nil when every image decoded.
+func undecodable(src string, names []string, errs []error) error {
+	var bad []string
+	n := 0
+	for i, e := range errs {
+		if e == nil {
+			continue
+		}
+		if n++; len(bad) < 5 {
+			bad = append(bad, fmt.Sprintf("%s (%v)", names[i], e))
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	more := ""
+	if n > len(bad) {
+		more = fmt.Sprintf(", and %d more", n-len(bad))
+	}
+	return fmt.Errorf("%s: %d of %d images cannot be decoded as JPEG, PNG, BMP, TIFF or WebP: %s%s; fix or remove them",
+		src, n, len(errs), strings.Join(bad, ", "), more)
+}
+
 type rawFile struct {
-	sel         int
-	class, name string
-	data        []byte
+	sel              int
+	dir, class, name string // split folder, class folder, file
+	data             []byte
 }
 
 // resolve accepts the dataset itself or a data folder holding

@@ -64,10 +64,8 @@ func LoadFolderImages(src, dir string, size int) (names []string, imgs [][]uint8
 		names[i] = r.name
 	}
 	imgs, errs := decodeAll(len(raws), func(i int) []byte { return raws[i].data }, size)
-	for i, e := range errs {
-		if e != nil {
-			return nil, nil, fmt.Errorf("%s: %s: %w", src, names[i], e)
-		}
+	if err := undecodable(src, names, errs); err != nil {
+		return nil, nil, err
 	}
 	return names, imgs, nil
 }

@@ -131,6 +131,40 @@ func TestFoldersErrors(t *testing.T) {
 	}
 }
 
+// TestFoldersUndecodable: images that cannot be decoded (a truncated JPEG,
+// a text file named .png) stop loading with one error that counts them
+// and names each, so a user fixes them in one go; other files are ignored.
+func TestFoldersUndecodable(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, "train", []string{"a", "b"}, 12)
+	writeTree(t, root, "test", []string{"a", "b"}, 2)
+	for name, data := range map[string]string{
+		"train/a/cut.jpg":   "\xff\xd8\xff\xe0garbage",
+		"train/b/notes.png": "hello",
+		"train/b/notes.txt": "not an image file name: ignored",
+	} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := ProbeFolders(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = LoadFolders(root, f, 16)
+	if err == nil {
+		t.Fatal("loading a tree with undecodable images succeeded")
+	}
+	for _, want := range []string{"2 of 30 images cannot be decoded", "train/a/cut.jpg", "train/b/notes.png", "fix or remove them"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "notes.txt") {
+		t.Errorf("a .txt file was taken for an image: %v", err)
+	}
+}
+
 // TestProbeSharedFER2013: the shared FER2013 archive is recognised as
 // following its own protocol.
 func TestProbeSharedFER2013(t *testing.T) {
