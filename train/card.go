@@ -524,6 +524,8 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- Initialised from `%s` (`--init-from`; classes %s", in.Path, strings.Join(in.Labels, ","))
 		if !in.Head {
 			p(", other than the data's, so the classifier started fresh")
+		} else if len(in.New) > 0 {
+			p("; the data's classes among them kept their classifier rows, those it lacked (%s) started fresh", strings.Join(in.New, ", "))
 		} else if !sameClasses(in.Labels, st.Labels) {
 			p(", among them the data's, whose classifier rows were kept")
 		}

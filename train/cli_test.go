@@ -50,6 +50,9 @@ func TestTrainCommandShippedNames(t *testing.T) {
 	if !strings.Contains(string(log), "initialised from "+shipped) || !strings.Contains(string(log), "re-centred on 108 training faces") {
 		t.Errorf("log does not say the run started from %s and re-centred on its 108 training faces:\n%s", shipped, log)
 	}
+	if !strings.Contains(string(log), "the classifier starts fresh") { // none of the data's classes is an emotion
+		t.Errorf("log does not say the classifier starts fresh:\n%s", log)
+	}
 
 	for _, c := range []struct{ flag, value string }{{"--init-from", "rlrcnett"}, {"--teacher", "lfnsb,nosuch.onnx"}} {
 		asked = nil

@@ -26,8 +26,8 @@ func writeOwnFaces(t *testing.T, root string) {
 	writeFaces(t, root, []string{"Tense", "calm", "smile"})
 }
 
-// writeFaces writes train/ and test/ folders of three generated classes
-// (stripes, columns, checks, with noise) under the given folder names.
+// writeFaces writes train/ and test/ folders of generated classes (stripes,
+// columns, checks, diagonals, with noise) under the given folder names.
 func writeFaces(t *testing.T, root string, classes []string) {
 	t.Helper()
 	r := rand.New(rand.NewSource(4))
@@ -41,7 +41,7 @@ func writeFaces(t *testing.T, root string, classes []string) {
 				im := image.NewGray(image.Rect(0, 0, 48, 48))
 				for y := 0; y < 48; y++ {
 					for x := 0; x < 48; x++ {
-						on := [3]bool{y/6%2 == 0, x/6%2 == 0, (x/6+y/6)%2 == 0}[ci]
+						on := [4]bool{y/6%2 == 0, x/6%2 == 0, (x/6+y/6)%2 == 0, (x+y)/6%2 == 0}[ci%4]
 						v := 70 + r.Intn(40)
 						if on {
 							v += 100

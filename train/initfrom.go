@@ -4,6 +4,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"path/filepath"
 	"slices"
@@ -22,7 +23,8 @@ import (
 type InitFrom struct {
 	Path       string   `json:"path"`
 	Labels     []string `json:"labels"`         // the model's classes
-	Head       bool     `json:"head"`           // its classifier was kept (same classes)
+	Head       bool     `json:"head"`           // its classifier was kept (same classes), or its rows for the data's classes it has
+	New        []string `json:"new,omitempty"`  // with Head, the data's classes it lacks, whose rows started fresh
 	PublicAcc  float64  `json:"public_acc"`     // on the run's selection split, before training
 	PrivateAcc float64  `json:"private_acc"`    // on the run's test split, before training
 	Recentred  int      `json:"recentred_bn"`   // batch norms re-centred
@@ -60,10 +62,10 @@ func (t *Trainer) initFrom(path string) error {
 		return fmt.Errorf("--init-from %s takes %d-channel faces, the run gray ones", path, spec.Channels)
 	}
 	head := sameClasses(spec.Labels, t.st.Labels)
-	var rows []int // the model's label of each of the data's classes, when it has one for each
+	var rows []int // the model's label of each of the data's classes (-1: none)
 	if !head {
 		if rows = classRows(spec.Labels, t.st.Labels); rows != nil {
-			if g, err = selectClasses(g, spec.Labels, rows); err != nil {
+			if g, err = selectClasses(g, spec.Labels, rows, t.st.Labels, t.opt.Seed); err != nil {
 				return fmt.Errorf("--init-from %s: %w", path, err)
 			}
 			head = true
@@ -120,6 +122,11 @@ func (t *Trainer) initFrom(path string) error {
 		return fmt.Errorf("--init-from %s: %w", path, err)
 	}
 	in := &InitFrom{Path: path, Labels: spec.Labels, Head: head, Recentred: n, Size: spec.Size}
+	for i, r := range rows {
+		if r < 0 {
+			in.New = append(in.New, t.st.Labels[i])
+		}
+	}
 	pub, priv, err := t.evaluateHeldOut()
 	if err != nil {
 		return err
@@ -131,6 +138,9 @@ func (t *Trainer) initFrom(path string) error {
 	if rows != nil {
 		var kept []string
 		for i, r := range rows {
+			if r < 0 {
+				continue
+			}
 			k := spec.Labels[r]
 			if !strings.EqualFold(k, t.st.Labels[i]) {
 				k += " as " + t.st.Labels[i]
@@ -138,6 +148,10 @@ func (t *Trainer) initFrom(path string) error {
 			kept = append(kept, k)
 		}
 		how = fmt.Sprintf("its classes %v include the data's: their classifier rows kept (%s)", spec.Labels, strings.Join(kept, ", "))
+		if len(in.New) > 0 {
+			how = fmt.Sprintf("its classes %v include %d of the data's: their classifier rows kept (%s), rows for %s start fresh",
+				spec.Labels, len(kept), strings.Join(kept, ", "), strings.Join(in.New, ", "))
+		}
 	}
 	if !head {
 		how = fmt.Sprintf("its classes %v differ from the data's %v: the classifier starts fresh", spec.Labels, t.st.Labels)
@@ -157,17 +171,26 @@ func (t *Trainer) initFrom(path string) error {
 
 // classRows returns, for each of the data's classes, the index of the
 // model's label that names the same emotion (in any dataset's spelling:
-// happy, happiness), or nil unless every class has a label of its own.
+// happy, happiness), or -1 where it has none; nil when it has none of
+// them, or when two classes take the same label.
 func classRows(model, data []string) []int {
 	m := emotion.NewMatcher(model)
 	rows := make([]int, len(data))
 	used := map[int]bool{}
 	for i, c := range data {
 		j, _, ok := m.Match(c)
-		if !ok || used[j] {
+		switch {
+		case !ok:
+			j = -1
+		case used[j]:
 			return nil
+		default:
+			used[j] = true
 		}
-		used[j], rows[i] = true, j
+		rows[i] = j
+	}
+	if len(used) == 0 {
+		return nil
 	}
 	return rows
 }
@@ -176,16 +199,22 @@ func classRows(model, data []string) []int {
 // classifiers (the Gemm weights and biases with one row per label) keep
 // the given rows, in that order, as do its labels and its outputs' class
 // axis: the model restricted to, and reordered for, a subset of its
-// classes.
-func selectClasses(g *onnx.Model, labels []string, rows []int) (*onnx.Model, error) {
+// classes. A row -1 is a new class, labelled as names (the data's classes)
+// has it: its weights and bias are drawn, with seed, as a fresh linear
+// layer's are (uniform within 1/sqrt(inputs)).
+func selectClasses(g *onnx.Model, labels []string, rows []int, names []string, seed int64) (*onnx.Model, error) {
 	n := len(labels)
 	out := *g
 	graph := *g.Graph
 	graph.Initializers = slices.Clone(g.Graph.Initializers)
 	out.Graph = &graph
 	var kept []string
-	for _, r := range rows {
-		kept = append(kept, labels[r])
+	for i, r := range rows {
+		if r < 0 {
+			kept = append(kept, names[i])
+		} else {
+			kept = append(kept, labels[r])
+		}
 	}
 	out.Metadata = slices.Clone(g.Metadata)
 	out.SetMeta(contract.KeyLabels, strings.Join(kept, ","))
@@ -199,6 +228,8 @@ func selectClasses(g *onnx.Model, labels []string, rows []int) (*onnx.Model, err
 		}
 	}
 	heads := 0
+	rng := rand.New(rand.NewSource(seed))
+	bound := float32(0) // 1/sqrt(inputs) of the last classifier weight
 	for i, t := range graph.Initializers {
 		prefix := nn.InitPrefix(t.Name)
 		if (prefix != "fc_w" && prefix != "fc_b") || len(t.Dims) == 0 || t.Dims[0] != int64(n) {
@@ -209,9 +240,18 @@ func selectClasses(g *onnx.Model, labels []string, rows []int) (*onnx.Model, err
 			return nil, fmt.Errorf("classifier %s: %w", t.Name, err)
 		}
 		width := len(v) / n
+		if prefix == "fc_w" {
+			bound = float32(1 / math.Sqrt(float64(width)))
+		}
 		sel := make([]float32, 0, len(rows)*width)
 		for _, r := range rows {
-			sel = append(sel, v[r*width:(r+1)*width]...)
+			if r >= 0 {
+				sel = append(sel, v[r*width:(r+1)*width]...)
+				continue
+			}
+			for range width {
+				sel = append(sel, bound*(2*rng.Float32()-1))
+			}
 		}
 		dims := slices.Clone(t.Dims)
 		dims[0] = int64(len(rows))

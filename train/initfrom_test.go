@@ -3,7 +3,9 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"math/rand"
@@ -22,8 +24,8 @@ import (
 // shipped one: trained on own folders and exported, the model is the
 // starting point of a new run (its accuracy before training equals the
 // exported run's, and it is the run's first best), of a run on a tree with
-// one class more (the classifier starts fresh), and is refused for another
-// architecture.
+// one class more (only that class's classifier row starts fresh), and is
+// refused for another architecture.
 func TestInitFrom(t *testing.T) {
 	root, o := trainOwnFaces(t, 2)
 	first, err := ReadState(filepath.Join(o.Out, "best.pt"))
@@ -155,7 +157,7 @@ func TestInitFrom(t *testing.T) {
 	}
 	ft.InitFrom = model
 
-	// a class more: the classifier starts fresh, the rest is imported
+	// a class more: its classifier row starts fresh, the rest is imported
 	addAngryClass(t, root)
 	ft.Out = filepath.Join(t.TempDir(), "newclass")
 	if err := RunTrain(context.Background(), ft, io.Discard); err != nil {
@@ -165,8 +167,8 @@ func TestInitFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(log), "the classifier starts fresh") {
-		t.Errorf("log of a run with other classes:\n%s", log)
+	if !strings.Contains(string(log), "their classifier rows kept (calm, smile, tense), rows for angry start fresh") {
+		t.Errorf("log of a run with a class more:\n%s", log)
 	}
 
 	// an int8 model is refused
@@ -211,10 +213,10 @@ func TestBBNAlphaOption(t *testing.T) {
 }
 
 // TestSelectClasses restricts the shipped models to some of their classes,
-// in another order, as --init-from does for a user's data with fewer
-// classes: through ONNX Runtime, the restricted model's probabilities are
-// the full model's for those classes, renormalised, and the full model is
-// left as it was.
+// in another order, with or without a new class, as --init-from does for a
+// user's classes: through ONNX Runtime, the restricted model's
+// probabilities of the kept classes, renormalised over them, are the full
+// model's, and the full model is left as it was.
 func TestSelectClasses(t *testing.T) {
 	if err := ort.InitDefault("", ""); err != nil {
 		t.Skipf("ONNX Runtime: %v", err)
@@ -223,27 +225,31 @@ func TestSelectClasses(t *testing.T) {
 	for _, c := range []struct {
 		file string
 		rows []int
-	}{{"rlrcnet-fer2013.onnx", []int{5, 3, 4}}, {"lfnsb-ferplus.onnx", []int{7, 0}}} {
+	}{{"rlrcnet-fer2013.onnx", []int{5, 3, 4}}, {"lfnsb-ferplus.onnx", []int{7, 0}}, {"rlrcnet-fer2013.onnx", []int{6, -1, 0}}} {
 		path := filepath.Join("..", "assets", "models", c.file)
 		g, err := onnx.ReadFile(path)
 		if err != nil {
 			t.Skipf("shipped model: %v", err)
 		}
-		before := g.MetaMap()[contract.KeyLabels]
 		spec, err := contract.Parse(g.MetaMap())
 		if err != nil {
 			t.Fatal(err)
 		}
-		sel, err := selectClasses(g, spec.Labels, c.rows)
+		names := []string{"mine0", "mine1", "mine2"}
+		sel, err := selectClasses(g, spec.Labels, c.rows, names, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.MetaMap()[contract.KeyLabels] != before || len(g.Graph.Outputs[0].Shape) == 0 {
-			t.Fatalf("%s: selectClasses changed the original model", c.file)
+		if again, err := onnx.ReadFile(path); err != nil || !modelsEqual(g, again) {
+			t.Fatalf("%s: selectClasses changed the original model (%v)", c.file, err)
 		}
 		var want []string
-		for _, i := range c.rows {
-			want = append(want, spec.Labels[i])
+		for k, i := range c.rows {
+			if i < 0 {
+				want = append(want, names[k])
+			} else {
+				want = append(want, spec.Labels[i])
+			}
 		}
 		if got := sel.MetaMap()[contract.KeyLabels]; got != strings.Join(want, ",") {
 			t.Fatalf("%s: labels %q, want %q", c.file, got, strings.Join(want, ","))
@@ -277,13 +283,20 @@ func TestSelectClasses(t *testing.T) {
 		full.Close()
 		part.Close()
 		for f := range pf {
-			sum := 0.0
-			for _, i := range c.rows {
-				sum += float64(pf[f][i])
+			full, part := 0.0, 0.0
+			for k, i := range c.rows {
+				if i >= 0 {
+					full += float64(pf[f][i])
+					part += float64(ps[f][k])
+				}
 			}
 			for k, i := range c.rows {
-				if d := math.Abs(float64(ps[f][k]) - float64(pf[f][i])/sum); d > 1e-5 {
-					t.Fatalf("%s face %d: restricted model says %s %.6f, the full model renormalised %.6f", c.file, f, want[k], ps[f][k], float64(pf[f][i])/sum)
+				if i < 0 {
+					continue
+				}
+				if d := math.Abs(float64(ps[f][k])/part - float64(pf[f][i])/full); d > 1e-5 {
+					t.Fatalf("%s face %d: restricted model says %s %.6f, the full model %.6f (renormalised over the kept classes)",
+						c.file, f, want[k], float64(ps[f][k])/part, float64(pf[f][i])/full)
 				}
 			}
 		}
@@ -293,7 +306,8 @@ func TestSelectClasses(t *testing.T) {
 // TestInitFromFewerClasses fine-tunes the shipped RLR-CNet on folders of
 // three of its seven emotions, one spelt as FER+ spells it: the classifier
 // keeps those three rows (the model starts as the shipped one restricted to
-// them, checked by the import's round trip) instead of starting fresh.
+// them, checked by the import's round trip) instead of starting fresh; with
+// a fourth class it lacks, only that class's row starts fresh.
 func TestInitFromFewerClasses(t *testing.T) {
 	shipped := filepath.Join("..", "assets", "models", "rlrcnet-fer2013.onnx")
 	if _, err := os.Stat(shipped); err != nil {
@@ -318,4 +332,45 @@ func TestInitFromFewerClasses(t *testing.T) {
 	if want := "their classifier rows kept (happy as happiness, neutral, sad)"; !strings.Contains(log.String(), want) {
 		t.Errorf("log lacks %q:\n%s", want, log.String())
 	}
+
+	// a class the model lacks: the others keep their rows, its row starts fresh
+	root = filepath.Join(t.TempDir(), "more")
+	writeFaces(t, root, []string{"confused", "Happiness", "neutral", "sad"})
+	o.Data, o.Out = root, filepath.Join(t.TempDir(), "more-run")
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	tr = &Trainer{opt: o, log: &log}
+	if err := tr.setup(); err != nil {
+		t.Fatal(err)
+	}
+	tr.optim.Close()
+	if in := tr.st.Init; in == nil || !in.Head || strings.Join(in.New, ",") != "confused" {
+		t.Fatalf("init %+v: want the classifier kept but for the new class confused", in)
+	}
+	if want := "include 3 of the data's: their classifier rows kept (happy as happiness, neutral, sad), rows for confused start fresh"; !strings.Contains(log.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, log.String())
+	}
+}
+
+// modelsEqual reports whether two models hold the same labels, output
+// shapes and initializers.
+func modelsEqual(a, b *onnx.Model) bool {
+	if a.MetaMap()[contract.KeyLabels] != b.MetaMap()[contract.KeyLabels] || len(a.Graph.Outputs) != len(b.Graph.Outputs) ||
+		len(a.Graph.Initializers) != len(b.Graph.Initializers) {
+		return false
+	}
+	for i, o := range a.Graph.Outputs {
+		if fmt.Sprint(o.Shape) != fmt.Sprint(b.Graph.Outputs[i].Shape) {
+			return false
+		}
+	}
+	for i, t := range a.Graph.Initializers {
+		u := b.Graph.Initializers[i]
+		if t.Name != u.Name || fmt.Sprint(t.Dims) != fmt.Sprint(u.Dims) || !bytes.Equal(t.Raw, u.Raw) {
+			return false
+		}
+	}
+	return true
 }
