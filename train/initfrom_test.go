@@ -317,15 +317,8 @@ func TestInitFromFewerClasses(t *testing.T) {
 	writeFaces(t, root, []string{"Happiness", "neutral", "sad"})
 	o := tinyRunOptions(t, root)
 	o.Limit, o.Batch, o.Threads, o.InitFrom = 0, 16, 1, shipped
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	var log strings.Builder
-	tr := &Trainer{opt: o, log: &log}
-	if err := tr.setup(); err != nil {
-		t.Fatal(err)
-	}
-	tr.optim.Close()
+	tr := setUpTrainer(t, o, &log)
 	if tr.st.Init == nil || !tr.st.Init.Head {
 		t.Fatalf("init %+v: the classifier was not kept", tr.st.Init)
 	}
@@ -337,15 +330,8 @@ func TestInitFromFewerClasses(t *testing.T) {
 	root = filepath.Join(t.TempDir(), "more")
 	writeFaces(t, root, []string{"confused", "Happiness", "neutral", "sad"})
 	o.Data, o.Out = root, filepath.Join(t.TempDir(), "more-run")
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	log.Reset()
-	tr = &Trainer{opt: o, log: &log}
-	if err := tr.setup(); err != nil {
-		t.Fatal(err)
-	}
-	tr.optim.Close()
+	tr = setUpTrainer(t, o, &log)
 	if in := tr.st.Init; in == nil || !in.Head || strings.Join(in.New, ",") != "confused" {
 		t.Fatalf("init %+v: want the classifier kept but for the new class confused", in)
 	}

@@ -108,15 +108,8 @@ func TestSmokeLFNSBLossFalls(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	torch.SetNumThreads(o.Threads)
-	tr := &Trainer{opt: o, log: testLog{t}}
-	if err := tr.setup(); err != nil {
-		t.Fatal(err)
-	}
-	defer tr.optim.Close()
+	tr := setUpTrainer(t, o, testLog{t})
 	if tr.st.LFNSB == nil || tr.st.dataset() != "ferplus" || len(tr.st.Labels) != 8 || tr.train.Soft == nil {
 		t.Fatalf("run state %+v", tr.st)
 	}

@@ -28,6 +28,22 @@ func tinyRunOptions(t *testing.T, data string) Options {
 	return o
 }
 
+// setUpTrainer makes the run folder and sets up a trainer for o as a run
+// does before its first step (data, model, optimizer), logging to log; its
+// optimizer is closed when the test ends.
+func setUpTrainer(t *testing.T, o Options, log io.Writer) *Trainer {
+	t.Helper()
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tr := &Trainer{opt: o, log: log}
+	if err := tr.setup(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.optim.Close)
+	return tr
+}
+
 // trainOwnFaces trains a tiny run of the given epochs (4 steps each) on
 // generated faces in image folders and returns the folder and the options.
 func trainOwnFaces(t *testing.T, epochs int) (string, Options) {
@@ -57,14 +73,7 @@ func TestSmokeLossFalls(t *testing.T) {
 	// mixed loss of two different images has a high floor once a drops
 	o.Epochs = 1000
 	o.Mask, o.Shift, o.Scale, o.Rotate, o.NoFlip = "off", 0, 0, 0, true
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tr := &Trainer{opt: o, log: testLog{t}}
-	if err := tr.setup(); err != nil {
-		t.Fatal(err)
-	}
-	defer tr.optim.Close()
+	tr := setUpTrainer(t, o, testLog{t})
 	// 64 images (2 steps an epoch): 20 steps must fit them better
 	tr.train = &data.Dataset{Classes: tr.train.Classes, Size: 48, Images: tr.train.Images[:64], Labels: tr.train.Labels[:64]}
 	ld := tr.loader()

@@ -34,15 +34,8 @@ func TestDistilFromTeacher(t *testing.T) {
 	const w = 0.3
 	ko := o
 	ko.Out, ko.Teacher, ko.TeacherWeight = filepath.Join(t.TempDir(), "distil"), teacher, w
-	if err := os.MkdirAll(ko.Out, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	var log strings.Builder
-	tr := &Trainer{opt: ko, log: &log}
-	if err := tr.setup(); err != nil {
-		t.Fatal(err)
-	}
-	tr.optim.Close()
+	tr := setUpTrainer(t, ko, &log)
 	if !strings.Contains(log.String(), "teachers (with mirror images) agree with the training labels: "+teacher) {
 		t.Errorf("log does not report the teacher:\n%s", log.String())
 	}

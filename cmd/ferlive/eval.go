@@ -39,7 +39,7 @@ func runEval(ctx context.Context, args []string) error {
 	if err := ort.InitDefault(ortLib, defaultORTLib); err != nil {
 		return err
 	}
-	path, err := infer.FindModel(model, infer.ModelDirs(defaultModelDir))
+	path, err := findModel(model)
 	if err != nil {
 		return err
 	}

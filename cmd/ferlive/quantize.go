@@ -59,7 +59,7 @@ func runQuantize(ctx context.Context, args []string) error {
 	if err := ort.InitDefault(f.ortLib, defaultORTLib); err != nil {
 		return err
 	}
-	path, err := infer.FindModel(f.model, infer.ModelDirs(defaultModelDir))
+	path, err := findModel(f.model)
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func (f *runtimeFlags) open() (*engine, error) {
 	if err := ort.InitDefault(f.ortLib, defaultORTLib); err != nil {
 		return nil, err
 	}
-	path, err := infer.FindModel(f.model, infer.ModelDirs(defaultModelDir))
+	path, err := findModel(f.model)
 	if err != nil {
 		return nil, err
 	}
@@ -270,4 +270,10 @@ func liveOptions(width, height int, fps float64, reconnect bool) capture.Options
 		MaxBackoff: 10 * time.Second, StallTimeout: 5 * time.Second,
 		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "ferlive: "+format+"\n", args...) },
 	}
+}
+
+// findModel resolves a --model value: a shipped model's short name to its
+// file in the places shipped models are installed, a path to itself.
+func findModel(nameOrPath string) (string, error) {
+	return infer.FindModel(nameOrPath, infer.ModelDirs(defaultModelDir))
 }
