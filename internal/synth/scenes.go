@@ -72,3 +72,41 @@ func Zigzag() Spec {
 	}
 	return spec
 }
+
+// crowdSeats are the faces of the crowd scene: which photo face sits where
+// (centre as a fraction of the frame, face width as a fraction of the frame
+// height) and how bright it is. The back row is pasted first, so the front
+// row covers the back row's shoulders, as in an audience.
+var crowdSeats = []struct {
+	face       int
+	x, y, w, b float64
+}{
+	{2, 0.10, 0.27, 0.10, 0.9}, {0, 0.29, 0.25, 0.095, 1}, {3, 0.49, 0.27, 0.10, 0.45},
+	{1, 0.69, 0.25, 0.095, 1}, {2, 0.885, 0.28, 0.10, 1.1},
+	{0, 0.02, 0.64, 0.16, 1}, {3, 0.30, 0.66, 0.17, 1}, {1, 0.57, 0.63, 0.16, 0.8}, {2, 0.84, 0.66, 0.18, 1},
+}
+
+// CrowdFaces returns the faces of the Crowd scene, one per seat (the four
+// photo faces repeated), given the photos folder.
+func CrowdFaces(photos string) []Face {
+	pf := PhotoFaces(photos)
+	out := make([]Face, len(crowdSeats))
+	for i, s := range crowdSeats {
+		out[i] = pf[s.face]
+	}
+	return out
+}
+
+// Crowd is an audience of nine faces in two rows of a width x height frame
+// (use CrowdFaces): a back row of small faces, one of them dim, and a front
+// row of larger ones, one cut by the frame's left edge. Faces sway slightly
+// over the frames.
+func Crowd(width, height, frames int) Spec {
+	s := Spec{Width: width, Height: height, Frames: frames, FPS: 25}
+	for i, c := range crowdSeats {
+		w := c.w * float64(height)
+		s.Motions = append(s.Motions, Motion{Face: i, Start: 0, End: frames,
+			From: Pose{c.x, c.y, w}, To: Pose{c.x + 0.01, c.y - 0.005, w * 1.03}, BrightFrom: c.b, BrightTo: c.b})
+	}
+	return s
+}

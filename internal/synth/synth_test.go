@@ -49,3 +49,30 @@ func TestWritesClipWithTruth(t *testing.T) {
 		}
 	}
 }
+
+func TestStillCrowd(t *testing.T) {
+	photos := filepath.Join(testenv.Data(t), "photos")
+	spec := synth.Crowd(1280, 720, 10)
+	frame, truth, err := synth.Still(spec, synth.CrowdFaces(photos), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frame.Close()
+	if frame.Cols() != 1280 || frame.Rows() != 720 {
+		t.Fatalf("still is %dx%d, want 1280x720", frame.Cols(), frame.Rows())
+	}
+	if len(truth) != len(spec.Motions) {
+		t.Fatalf("%d faces in the still, want %d", len(truth), len(spec.Motions))
+	}
+	for i, b := range truth {
+		if b.Dx() < 40 || b.Dy() < 40 {
+			t.Errorf("face %d box %v: too small for a crowd face", i, b)
+		}
+	}
+	if dir := os.Getenv("SYNTH_SAMPLE"); dir != "" {
+		gocv.IMWrite(filepath.Join(dir, "crowd.png"), frame)
+	}
+	if _, _, err := synth.Still(spec, []synth.Face{{Photo: "/nonexistent.jpg"}}, 0); err == nil {
+		t.Error("Still with a missing photo succeeded")
+	}
+}
