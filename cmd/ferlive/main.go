@@ -56,6 +56,7 @@ func commands() []command {
 		{"eval", "evaluate an exported model on an image-folder dataset", runEval},
 		{"quantize", "make an int8 model from a float32 one, calibrated on real faces", runQuantize},
 		{"latency", "per-stage latency report on a clip, for one or more models", runLatency},
+		{"convert", "convert a TensorFlow.js graph model to ONNX", runConvert},
 	}
 	return append(cmds, trainerCommands()...)
 }

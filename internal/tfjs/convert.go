@@ -709,3 +709,20 @@ func (c *converter) matmul(n *Node) (*value, error) {
 	}
 	return &value{name: y, shape: []int64{x.shape[0], out}}, nil
 }
+
+// ConvertFile converts the TF.js graph model at modelJSON (weights beside
+// it) and writes the ONNX model to out.
+func ConvertFile(modelJSON, out string, opts ConvertOptions) error {
+	m, err := Open(modelJSON)
+	if err != nil {
+		return err
+	}
+	om, err := Convert(m, opts)
+	if err != nil {
+		return fmt.Errorf("converting %s: %w", modelJSON, err)
+	}
+	if err := onnx.WriteFile(out, om); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	return nil
+}
