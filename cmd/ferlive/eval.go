@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ferlive/ferlive/infer"
+	"github.com/ferlive/ferlive/internal/degrade"
 	"github.com/ferlive/ferlive/internal/evaluate"
 	"github.com/ferlive/ferlive/internal/metrics"
 	"github.com/ferlive/ferlive/internal/ort"
@@ -15,9 +16,10 @@ import (
 
 func runEval(ctx context.Context, args []string) error {
 	var (
-		model, data, split, ortLib, device, png string
-		asJSON, mirror                          bool
-		threads, batch                          int
+		model, data, split, ortLib, device, png, corrupt string
+		asJSON, mirror                                   bool
+		threads, batch                                   int
+		seed                                             int64
 	)
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
 	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb, rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped default)")
@@ -26,6 +28,8 @@ func runEval(ctx context.Context, args []string) error {
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
 	fs.BoolVar(&mirror, "mirror", false, mirrorHelp)
+	fs.StringVar(&corrupt, "corrupt", "", "robustness benchmark: also score the split under corruptions, each at three severities: all, or a comma-separated list of "+degrade.Names()+"; prints accuracy per corruption and severity, the mean corrupted accuracy and its drop from clean")
+	fs.Int64Var(&seed, "corrupt-seed", 1, "with --corrupt, seed of the random parts (noise, tilt direction); the same seed gives the same corrupted images")
 	fs.IntVar(&batch, "batch", 64, "images per ONNX Runtime call")
 	fs.StringVar(&device, "device", "cpu", "execution provider: cpu, cuda, tensorrt")
 	fs.IntVar(&threads, "threads", 0, "ONNX Runtime intra-op threads (0 = one per core)")
@@ -35,6 +39,13 @@ func runEval(ctx context.Context, args []string) error {
 	}
 	if data == "" {
 		return usageError{errors.New("eval: --data is required")}
+	}
+	var cors []degrade.Corruption
+	if corrupt != "" {
+		var err error
+		if cors, err = degrade.Parse(corrupt); err != nil {
+			return usageError{fmt.Errorf("eval: --corrupt: %w", err)}
+		}
 	}
 	if err := ort.InitDefault(ortLib, defaultORTLib); err != nil {
 		return err
@@ -57,6 +68,9 @@ func runEval(ctx context.Context, args []string) error {
 	ds.warnSkipped(path, c.Labels())
 	data, split = ds.data, ds.split
 	list := ds.Listing
+	if cors != nil {
+		return runRobustness(ctx, c, ds, path, cors, seed, batch, png, asJSON)
+	}
 	bar := progress.New(os.Stderr, "eval", len(list.Samples))
 	conf, err := evaluate.Run(ctx, c, list.Samples, batch, bar.Set)
 	bar.Finish()
@@ -81,3 +95,33 @@ func runEval(ctx context.Context, args []string) error {
 }
 
 func writeTable(c *metrics.Confusion) error { return c.WriteTable(os.Stdout) }
+
+// runRobustness is eval --corrupt: the clean split, then each corruption at
+// each severity.
+func runRobustness(ctx context.Context, c *infer.Classifier, ds *dataset, path string, cors []degrade.Corruption, seed int64, batch int, png string, asJSON bool) error {
+	o := evaluate.RobustOptions{Corruptions: cors, Seed: seed, Batch: batch}
+	bar := progress.New(os.Stderr, "robustness", o.Total(len(ds.Samples)))
+	o.Progress = func(done, _ int) { bar.Set(done) }
+	r, clean, err := evaluate.RunRobustness(ctx, c, ds.Samples, o)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if png != "" {
+		if err := clean.WritePNG(png, path); err != nil {
+			return fmt.Errorf("confusion PNG %s: %w", png, err)
+		}
+	}
+	r.Clean.Model, r.Clean.Data, r.Clean.Split = path, ds.data, ds.split
+	r.Clean.Mirror, r.Clean.Skipped, r.Clean.Renamed = c.Mirror(), ds.Skipped, ds.Renamed
+	if asJSON {
+		return r.WriteJSON(os.Stdout)
+	}
+	fmt.Printf("model %s\ndata %s split %q\n", path, ds.data, ds.split)
+	if c.Mirror() {
+		fmt.Println("each face averaged with its mirror image (--mirror)")
+	}
+	fmt.Println()
+	fmt.Print(r.Markdown())
+	return nil
+}

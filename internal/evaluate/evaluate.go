@@ -108,6 +108,16 @@ type Preprocessor interface {
 // batches of at most batch, preprocesses each batch as the runtime does and
 // hands it to fn with the index of its first sample.
 func Batches(ctx context.Context, c Preprocessor, samples []Sample, batch int, fn func(start int, in []float32, n int) error) error {
+	return transformed(ctx, c, samples, batch, nil, fn)
+}
+
+// Transform changes the decoded image (BGR) of sample i before
+// preprocessing: it returns a new image, and the caller closes both.
+type Transform func(i int, m gocv.Mat) (gocv.Mat, error)
+
+// transformed is Batches with each decoded image passed through tf (none
+// when nil).
+func transformed(ctx context.Context, c Preprocessor, samples []Sample, batch int, tf Transform, fn func(start int, in []float32, n int) error) error {
 	if batch < 1 {
 		batch = 64
 	}
@@ -124,11 +134,19 @@ func Batches(ctx context.Context, c Preprocessor, samples []Sample, batch int, f
 			return err
 		}
 		end := min(start+batch, len(samples))
-		for _, s := range samples[start:end] {
+		for i, s := range samples[start:end] {
 			m := gocv.IMRead(s.Path, gocv.IMReadColor) // as a camera frame: BGR
 			if m.Empty() {
 				m.Close()
 				return fmt.Errorf("image %s: cannot be decoded", s.Path)
+			}
+			if tf != nil {
+				t, err := tf(start+i, m)
+				m.Close()
+				if err != nil {
+					return fmt.Errorf("image %s: %w", s.Path, err)
+				}
+				m = t
 			}
 			imgs = append(imgs, m)
 		}
@@ -147,8 +165,13 @@ func Batches(ctx context.Context, c Preprocessor, samples []Sample, batch int, f
 
 // Run classifies every sample in batches and returns the confusion matrix.
 func Run(ctx context.Context, c Classifier, samples []Sample, batch int, progress func(done int)) (*metrics.Confusion, error) {
+	return run(ctx, c, samples, batch, nil, progress)
+}
+
+// run is Run with each decoded image passed through tf (none when nil).
+func run(ctx context.Context, c Classifier, samples []Sample, batch int, tf Transform, progress func(done int)) (*metrics.Confusion, error) {
 	conf := metrics.NewConfusion(c.Labels())
-	err := Batches(ctx, c, samples, batch, func(start int, in []float32, n int) error {
+	err := transformed(ctx, c, samples, batch, tf, func(start int, in []float32, n int) error {
 		probs, err := c.Run(in, n)
 		if err != nil {
 			return err
