@@ -21,7 +21,7 @@ func TestDetectPhotos(t *testing.T) {
 				if len(faces) != n {
 					t.Errorf("%s: %d faces %v, want %d", photo, len(faces), boxes(faces), n)
 				}
-				checkFaces(t, photo, faces, img, c.kind == "yunet")
+				checkFaces(t, photo, faces, img, landmarks[c.kind])
 			}
 		})
 	}
@@ -35,9 +35,13 @@ func boxes(fs []Face) []image.Rectangle {
 	return r
 }
 
+// landmarks is the number of landmarks each detector kind gives.
+var landmarks = map[string]int{"yunet": 5, "blazeface": 6}
+
 // checkFaces verifies boxes inside the frame and non-empty, sane scores and
-// landmarks inside their (slightly enlarged) boxes.
-func checkFaces(t *testing.T, what string, faces []Face, img gocv.Mat, landmarks bool) {
+// nkps landmarks, the eyes, nose and mouth inside their (slightly enlarged)
+// boxes and in face order.
+func checkFaces(t *testing.T, what string, faces []Face, img gocv.Mat, nkps int) {
 	t.Helper()
 	frame := image.Rect(0, 0, img.Cols(), img.Rows())
 	for _, f := range faces {
@@ -47,25 +51,29 @@ func checkFaces(t *testing.T, what string, faces []Face, img gocv.Mat, landmarks
 		if f.Score <= 0 || f.Score > 1 {
 			t.Errorf("%s: score %v", what, f.Score)
 		}
-		if !landmarks {
+		if nkps == 0 {
 			if f.Landmarks != nil {
 				t.Errorf("%s: unexpected landmarks", what)
 			}
 			continue
 		}
-		if len(f.Landmarks) != 5 {
-			t.Errorf("%s: %d landmarks, want 5", what, len(f.Landmarks))
+		if len(f.Landmarks) != nkps {
+			t.Errorf("%s: %d landmarks, want %d", what, len(f.Landmarks), nkps)
 			continue
 		}
 		grown := f.Box.Inset(-f.Box.Dx() / 5)
-		for _, p := range f.Landmarks {
+		for _, p := range f.Landmarks[:4] { // BlazeFace's ear points lie beside the box
 			if !p.In(grown) {
 				t.Errorf("%s: landmark %v outside box %v", what, p, f.Box)
 			}
 		}
-		// Eyes above the mouth corners, right eye (image left) left of the left eye.
+		// Eyes above the mouth (corners), right eye (image left) left of the left eye.
 		l := f.Landmarks
-		if !(l[0].X < l[1].X && l[0].Y < l[3].Y && l[1].Y < l[4].Y) {
+		mouthL, mouthR := l[3], l[4]
+		if nkps == 6 {
+			mouthL, mouthR = l[3], l[3]
+		}
+		if !(l[0].X < l[1].X && l[0].Y < mouthL.Y && l[1].Y < mouthR.Y) {
 			t.Errorf("%s: landmarks %v not in face order", what, l)
 		}
 	}
@@ -123,7 +131,7 @@ func TestSmallFaces(t *testing.T) {
 		want = append(want, image.Rect(x+int(39*f), 300+int(38*f), x+int(202*f), 300+int(252*f)))
 		x += sz.X + 40
 	}
-	smallest := map[string]int{"haar": 90, "yunet": 60, "yunet640": 40, "ultraface": 60}
+	smallest := map[string]int{"haar": 90, "blazeface": 60, "yunet": 60, "yunet640": 40, "ultraface": 60}
 	for _, c := range detectorCases {
 		faces, err := newDetector(t, c, Options{}).Detect(canvas)
 		if err != nil {

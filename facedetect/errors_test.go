@@ -34,13 +34,20 @@ func TestWrongModelErrors(t *testing.T) {
 	wantErr(t, "ultraface given yunet", err, yunet, "UltraFace", "scores [1,N,2]", "cls_8")
 	_, err = New("ultraface", yunet, Options{})
 	wantErr(t, "New ultraface given yunet", err, yunet, "UltraFace")
+	_, err = New("blazeface", yunet, Options{})
+	wantErr(t, "New blazeface given yunet", err, yunet, "BlazeFace", "regressors [1,N,16]", "cls_8")
+	_, err = NewYuNet(blazefaceModel(t), Options{})
+	wantErr(t, "yunet given blazeface", err, "YuNet", "Identity")
 }
 
 func TestMissingModelErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.onnx")
-	for _, kind := range []string{"yunet", "ultraface"} {
+	for _, kind := range []string{"yunet", "ultraface", "blazeface"} {
 		_, err := New(kind, missing, Options{})
 		wantErr(t, kind+" missing file", err, kind, missing)
+		if kind == "blazeface" {
+			continue // an empty path means the installed model
+		}
 		_, err = New(kind, "", Options{})
 		wantErr(t, kind+" empty path", err, kind, ModelFlag)
 	}

@@ -1,9 +1,12 @@
 // Package facedetect finds faces in BGR frames and follows them from frame to
 // frame with stable ids.
 //
-// Three detectors implement Detector: a Haar cascade (OpenCV, the default,
-// needing nothing but Debian's opencv-data), and YuNet and UltraFace, two ONNX
-// models run through ONNX Runtime (internal/ort). All of them run on a
+// Four detectors implement Detector: a Haar cascade (OpenCV, needing
+// nothing but Debian's opencv-data: New's default and the fallback when no
+// model is installed), and BlazeFace, YuNet and UltraFace, ONNX models run
+// through ONNX Runtime (internal/ort). BlazeFace, converted from
+// TensorFlow.js by `make models`, is what the command line uses when it is
+// installed. All of them run on a
 // downscaled (or letterboxed) copy of the frame and return boxes in the
 // frame's own coordinates, clipped to it.
 //
@@ -25,9 +28,12 @@ import (
 
 // Face is one detected face in frame coordinates.
 type Face struct {
-	Box       image.Rectangle
-	Score     float32       // detector confidence (1 for Haar)
-	Landmarks []image.Point // 5 points for YuNet (right eye, left eye, nose tip, right and left mouth corners), nil otherwise
+	Box   image.Rectangle
+	Score float32 // detector confidence (1 for Haar)
+	// Landmarks: 5 points for YuNet (right eye, left eye, nose tip, right
+	// and left mouth corners), 6 for BlazeFace (right eye, left eye, nose
+	// tip, mouth centre, right and left ear tragion), nil otherwise.
+	Landmarks []image.Point
 }
 
 // Detector finds faces in a BGR 8UC3 frame. Boxes are in the frame's own
@@ -58,8 +64,8 @@ type Options struct {
 	ORT ort.Options
 }
 
-// Kinds lists the detector kinds New accepts; the first is the default.
-var Kinds = []string{"haar", "yunet", "ultraface"}
+// Kinds lists the detector kinds New accepts; the first is New's default.
+var Kinds = []string{"haar", "blazeface", "yunet", "ultraface"}
 
 // ModelFlag is the command-line flag that names a detector's model file; the
 // errors about a missing model mention it.
@@ -67,11 +73,20 @@ const ModelFlag = "--detector-model"
 
 // New creates a detector of the given kind ("haar" when kind is ""). For haar,
 // modelPath is the cascade XML ("" = DefaultCascade); for yunet and ultraface
-// it is the ONNX file and is required.
+// it is the ONNX file and is required; for blazeface it defaults to
+// FindBlazeFace("").
 func New(kind, modelPath string, o Options) (Detector, error) {
 	switch strings.ToLower(kind) {
 	case "", "haar":
 		return NewHaar(modelPath, o)
+	case "blazeface":
+		if modelPath == "" {
+			modelPath = FindBlazeFace("")
+		}
+		if modelPath == "" {
+			return nil, fmt.Errorf("detector blazeface: no model found (%s); run `make deps` or pass it with %s", BlazeFaceRel, ModelFlag)
+		}
+		return NewBlazeFace(modelPath, o)
 	case "yunet", "ultraface":
 		if modelPath == "" {
 			return nil, fmt.Errorf("detector %s needs an ONNX model file: pass it with %s", kind, ModelFlag)

@@ -10,8 +10,8 @@ import (
 type cand struct {
 	x1, y1, x2, y2 float32
 	score          float32
-	kps            [10]float32
-	hasKps         bool
+	kps            [12]float32 // x, y of up to six landmarks
+	nkps           int         // landmarks set in kps
 }
 
 func (c *cand) area() float32 { return max(0, c.x2-c.x1) * max(0, c.y2-c.y1) }
@@ -48,6 +48,47 @@ func nms(cs []cand, thr float32) []cand {
 	return kept
 }
 
+// weightedNMS is MediaPipe's weighted non-maximum suppression: taking
+// candidates best first, every remaining candidate whose IoU with the best
+// one exceeds thr joins its cluster, and the cluster becomes one detection
+// whose box and landmarks are the score-weighted mean of its members' and
+// whose score is the best one's. It reorders cs and returns new storage.
+func weightedNMS(cs []cand, thr float32) []cand {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].score > cs[j].score })
+	used := make([]bool, len(cs))
+	var out []cand
+	for i := range cs {
+		if used[i] {
+			continue
+		}
+		best := cs[i]
+		var sum float32
+		var acc cand
+		for j := i; j < len(cs); j++ {
+			if used[j] || (j != i && candIoU(&best, &cs[j]) <= thr) {
+				continue
+			}
+			used[j] = true
+			w := cs[j].score
+			sum += w
+			acc.x1 += w * cs[j].x1
+			acc.y1 += w * cs[j].y1
+			acc.x2 += w * cs[j].x2
+			acc.y2 += w * cs[j].y2
+			for k := 0; k < 2*best.nkps; k++ {
+				acc.kps[k] += w * cs[j].kps[k]
+			}
+		}
+		acc.x1, acc.y1, acc.x2, acc.y2 = acc.x1/sum, acc.y1/sum, acc.x2/sum, acc.y2/sum
+		for k := 0; k < 2*best.nkps; k++ {
+			acc.kps[k] /= sum
+		}
+		acc.score, acc.nkps = best.score, best.nkps
+		out = append(out, acc)
+	}
+	return out
+}
+
 // mapping turns detector-input coordinates into frame coordinates:
 // frame = (input - off) / scale, then clipped to bounds.
 type mapping struct {
@@ -74,8 +115,8 @@ func (m mapping) face(c *cand, minSize int) (Face, bool) {
 		return Face{}, false
 	}
 	f := Face{Box: r, Score: c.score}
-	if c.hasKps {
-		f.Landmarks = make([]image.Point, 5)
+	if c.nkps > 0 {
+		f.Landmarks = make([]image.Point, c.nkps)
 		for i := range f.Landmarks {
 			f.Landmarks[i] = m.pt(c.kps[2*i], c.kps[2*i+1])
 		}

@@ -2,11 +2,13 @@ package facedetect
 
 import (
 	"image"
+	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
 	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/internal/tfjs"
 )
 
 // Shared detector models, relative to the models folder.
@@ -15,7 +17,25 @@ const (
 	yunetDynModel   = "yunet/yunet_n_dynamic.onnx"
 	ultraModel      = "ultraface/version-RFB-320.onnx"
 	ultraRawModel   = "ultraface/version-RFB-320_without_postprocessing.onnx"
+	// blazeModel stands for the converted BlazeFace (see blazefaceModel).
+	blazeModel = "blazeface/blazeface.json"
 )
+
+// blazefaceModel returns the BlazeFace ONNX model that `make models`
+// installs, or else converts the TF.js copy in the shared models folder
+// into the test's temporary folder; it skips when neither exists.
+func blazefaceModel(t testing.TB) string {
+	t.Helper()
+	if p := FindBlazeFace(""); p != "" {
+		return p
+	}
+	src := testenv.Model(t, blazeModel)
+	out := filepath.Join(t.TempDir(), "blazeface.onnx")
+	if err := tfjs.ConvertFile(src, out, tfjs.ConvertOptions{NCHW: true}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // detectorCase names a detector configuration under test.
 type detectorCase struct {
@@ -24,6 +44,7 @@ type detectorCase struct {
 
 var detectorCases = []detectorCase{
 	{"haar", "haar", ""},
+	{"blazeface", "blazeface", blazeModel},
 	{"yunet", "yunet", yunetDynModel},
 	{"yunet640", "yunet", yunetFixedModel},
 	{"ultraface", "ultraface", ultraModel},
@@ -34,7 +55,11 @@ var detectorCases = []detectorCase{
 func newDetector(t testing.TB, c detectorCase, o Options) Detector {
 	t.Helper()
 	path := ""
-	if c.model != "" {
+	switch {
+	case c.kind == "blazeface":
+		testenv.ORT(t)
+		path = blazefaceModel(t)
+	case c.model != "":
 		testenv.ORT(t)
 		path = testenv.Model(t, c.model)
 	}

@@ -234,7 +234,7 @@ func (y *YuNet) decode(cs []cand) []cand {
 				b := box[4*i : 4*i+4]
 				cx, cy := (float32(c)+b[0])*s, (float32(r)+b[1])*s
 				bw, bh := float32(math.Exp(float64(b[2])))*s, float32(math.Exp(float64(b[3])))*s
-				k := cand{x1: cx - bw/2, y1: cy - bh/2, x2: cx + bw/2, y2: cy + bh/2, score: score, hasKps: true}
+				k := cand{x1: cx - bw/2, y1: cy - bh/2, x2: cx + bw/2, y2: cy + bh/2, score: score, nkps: 5}
 				for j := 0; j < 5; j++ {
 					k.kps[2*j] = (float32(c) + kps[10*i+2*j]) * s
 					k.kps[2*j+1] = (float32(r) + kps[10*i+2*j+1]) * s

@@ -1,0 +1,278 @@
+package facedetect
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	ortgo "github.com/yalue/onnxruntime_go"
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/internal/ort"
+)
+
+// Defaults of the BlazeFace detector (MediaPipe's "back" model, 256x256).
+// MediaPipe's face detection graph suppresses with weighted NMS at IoU 0.3;
+// the threshold was chosen on the shared photos and the synthesised clip
+// (see README, detectors).
+const (
+	// BlazeFaceThreshold is the default score threshold.
+	BlazeFaceThreshold = 0.6
+	// BlazeFaceNMS is the default IoU above which candidates merge.
+	BlazeFaceNMS = 0.3
+)
+
+// BlazeFaceRel is where `make models` puts the converted BlazeFace model,
+// relative to the checkout (or to a kiosk install's share/ferlive/models).
+const BlazeFaceRel = ".deps/models/blazeface/blazeface.onnx"
+
+// FindBlazeFace returns the converted BlazeFace model: fallback (the path
+// baked in at build time) if it exists, then .deps/models/blazeface beside
+// the executable's checkout, share/ferlive/models of an install, and
+// .deps/models/blazeface in the working directory or its parents. It
+// returns "" when none exists (run `make deps`).
+func FindBlazeFace(fallback string) string {
+	var cands []string
+	if fallback != "" {
+		cands = append(cands, fallback)
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		cands = append(cands, filepath.Join(d, "..", BlazeFaceRel),
+			filepath.Join(d, "..", "share", "ferlive", "models", "blazeface.onnx"))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			cands = append(cands, filepath.Join(d, BlazeFaceRel))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && !st.IsDir() {
+			return c
+		}
+	}
+	return ""
+}
+
+const blazeWant = "a BlazeFace detector converted by `ferlive convert --nchw` (`make models`): one float input [1,3,S,S] " +
+	"(RGB scaled to -1..1) and four outputs, scores [1,N,1] and regressors [1,N,16] for the anchors at strides S/16 and S/8"
+
+// blazeAnchor is an anchor centre in input pixels.
+type blazeAnchor struct{ x, y float32 }
+
+// blazeAnchors lays out the anchors of the BlazeFace "back" model as
+// MediaPipe's SsdAnchorsCalculator does for it (and @vladmandic/human):
+// at stride size/16, two anchors per cell, then at stride size/8, six per
+// cell, row by row, centred in their cells. For 256 px: 512 + 384 = 896.
+func blazeAnchors(size int) [2][]blazeAnchor {
+	var out [2][]blazeAnchor
+	for li, per := range [2]int{2, 6} {
+		stride := size / 16 * (li + 1)
+		cells := (size + stride - 1) / stride
+		for gy := 0; gy < cells; gy++ {
+			for gx := 0; gx < cells; gx++ {
+				a := blazeAnchor{float32(stride) * (float32(gx) + 0.5), float32(stride) * (float32(gy) + 0.5)}
+				for n := 0; n < per; n++ {
+					out[li] = append(out[li], a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// BlazeFace detects faces and six landmarks with MediaPipe's BlazeFace
+// "back" model (256x256, faces at a distance) converted from
+// TensorFlow.js to ONNX, run through ONNX Runtime. The frame is scaled to
+// fit the square input and padded (letterbox, never stretched); scores are
+// sigmoids of the classifier logits, boxes and landmarks are offsets from
+// the anchors in input pixels, and overlapping candidates merge by
+// MediaPipe's weighted NMS. Landmarks are the right eye, left eye, nose
+// tip, mouth centre, right and left ear tragion (the subject's right and
+// left). Not safe for concurrent use.
+type BlazeFace struct {
+	sess     *ort.Session
+	path     string
+	size     int
+	minSize  int
+	thr, nms float32
+	anchors  [2][]blazeAnchor
+	scoreIdx [2]int // output positions of the scores per level
+	regIdx   [2]int // and of the regressors
+	input    *ortgo.Tensor[float32]
+	outs     []ortgo.Value
+	lb       letterbox
+	pf       pixelFormat
+	cands    []cand
+}
+
+// NewBlazeFace opens a converted BlazeFace ONNX model (see blazeWant).
+func NewBlazeFace(modelPath string, o Options) (*BlazeFace, error) {
+	s, err := openSession("blazeface", modelPath, o.ORT)
+	if err != nil {
+		return nil, err
+	}
+	b := &BlazeFace{sess: s, path: modelPath, minSize: o.MinSize, thr: BlazeFaceThreshold, nms: BlazeFaceNMS,
+		pf: pixelFormat{order: [3]int{2, 1, 0}, mul: 1 / 127.5, add: -1, pad: -1}}
+	if o.Threshold > 0 {
+		b.thr = o.Threshold
+	}
+	if o.NMS > 0 {
+		b.nms = o.NMS
+	}
+	if err := b.checkModel(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("blazeface model %s is not %s; it has %s: %w", modelPath, blazeWant, describe(s), err)
+	}
+	b.lb = newLetterbox()
+	if err := b.allocate(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkModel validates the signature and finds the outputs of each level.
+func (b *BlazeFace) checkModel() error {
+	h, w, err := imageInput(b.sess)
+	if err != nil {
+		return err
+	}
+	if h <= 0 || h != w || h%16 != 0 {
+		return fmt.Errorf("input size %dx%d: want a fixed square side that is a multiple of 16", w, h)
+	}
+	b.size = int(h)
+	b.anchors = blazeAnchors(b.size)
+	if len(b.sess.Outputs) != 4 {
+		return fmt.Errorf("%d outputs, want 4", len(b.sess.Outputs))
+	}
+	found := 0
+	for i, out := range b.sess.Outputs {
+		d := out.Dimensions
+		if out.DataType != ortgo.TensorElementDataTypeFloat || len(d) != 3 || d[0] != 1 {
+			return fmt.Errorf("output %s %v is not a float [1,N,C]", out.Name, d)
+		}
+		for li := range b.anchors {
+			if d[1] != int64(len(b.anchors[li])) {
+				continue
+			}
+			switch d[2] {
+			case 1:
+				b.scoreIdx[li] = i
+				found |= 1 << (2 * li)
+			case 16:
+				b.regIdx[li] = i
+				found |= 2 << (2 * li)
+			}
+		}
+	}
+	if found != 15 {
+		return fmt.Errorf("want scores [1,%d,1], [1,%d,1] and regressors [1,%d,16], [1,%d,16]",
+			len(b.anchors[0]), len(b.anchors[1]), len(b.anchors[0]), len(b.anchors[1]))
+	}
+	return nil
+}
+
+func (b *BlazeFace) allocate() error {
+	in, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(1, 3, int64(b.size), int64(b.size)))
+	if err != nil {
+		return fmt.Errorf("blazeface %s: input tensor: %w", b.path, err)
+	}
+	b.input = in
+	b.outs = make([]ortgo.Value, len(b.sess.Outputs))
+	for li := range b.anchors {
+		n := int64(len(b.anchors[li]))
+		for _, c := range []struct {
+			idx int
+			ch  int64
+		}{{b.scoreIdx[li], 1}, {b.regIdx[li], 16}} {
+			t, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(1, n, c.ch))
+			if err != nil {
+				return fmt.Errorf("blazeface %s: output tensor: %w", b.path, err)
+			}
+			b.outs[c.idx] = t
+		}
+	}
+	return nil
+}
+
+// InputSize returns the model's input size.
+func (b *BlazeFace) InputSize() image.Point { return image.Pt(b.size, b.size) }
+
+// Detect finds the faces of a BGR 8UC3 frame, best score first.
+func (b *BlazeFace) Detect(frame gocv.Mat) ([]Face, error) {
+	if b.sess == nil {
+		return nil, errors.New("blazeface detector: closed")
+	}
+	if err := checkFrame(frame); err != nil {
+		return nil, fmt.Errorf("blazeface detect: %w", err)
+	}
+	w, h := frame.Cols(), frame.Rows()
+	sz := fitInto(w, h, b.size, b.size)
+	if err := b.lb.fill(frame, sz, b.input.GetData(), b.size, b.size, &b.pf); err != nil {
+		return nil, fmt.Errorf("blazeface detect: %w", err)
+	}
+	if err := b.sess.Run([]ortgo.Value{b.input}, b.outs); err != nil {
+		return nil, fmt.Errorf("blazeface detect: %w", err)
+	}
+	b.cands = b.decode(b.cands[:0])
+	kept := weightedNMS(b.cands, b.nms)
+	m := mapping{sx: float64(sz.X) / float64(w), sy: float64(sz.Y) / float64(h), bounds: image.Rect(0, 0, w, h)}
+	faces := make([]Face, 0, len(kept))
+	for i := range kept {
+		if f, ok := m.face(&kept[i], b.minSize); ok {
+			faces = append(faces, f)
+		}
+	}
+	sort.SliceStable(faces, func(i, j int) bool { return faces[i].Score > faces[j].Score })
+	return faces, nil
+}
+
+// decode appends the candidates above the threshold, in input pixels.
+func (b *BlazeFace) decode(cs []cand) []cand {
+	// sigmoid(x) >= thr  <=>  x >= logit(thr); MediaPipe clips logits to +-100.
+	logit := float32(math.Log(float64(b.thr) / (1 - float64(b.thr))))
+	for li, anchors := range b.anchors {
+		scores := b.outs[b.scoreIdx[li]].(*ortgo.Tensor[float32]).GetData()
+		reg := b.outs[b.regIdx[li]].(*ortgo.Tensor[float32]).GetData()
+		for i, a := range anchors {
+			if scores[i] < logit {
+				continue
+			}
+			x := min(max(scores[i], -100), 100)
+			r := reg[16*i : 16*i+16]
+			cx, cy := a.x+r[0], a.y+r[1]
+			c := cand{x1: cx - r[2]/2, y1: cy - r[3]/2, x2: cx + r[2]/2, y2: cy + r[3]/2,
+				score: float32(1 / (1 + math.Exp(-float64(x)))), nkps: 6}
+			for k := 0; k < 6; k++ {
+				c.kps[2*k] = a.x + r[4+2*k]
+				c.kps[2*k+1] = a.y + r[5+2*k]
+			}
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// Close releases the session, tensors and working images.
+func (b *BlazeFace) Close() error {
+	if b.sess == nil {
+		return nil
+	}
+	if b.input != nil {
+		b.input.Destroy()
+		b.input = nil
+	}
+	destroyAll(b.outs)
+	b.lb.close()
+	err := b.sess.Close()
+	b.sess = nil
+	return err
+}
