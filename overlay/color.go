@@ -8,30 +8,51 @@ import (
 	"github.com/ferlive/ferlive/internal/emotion"
 )
 
+// The palette is Okabe and Ito's eight colours ("Color Universal Design",
+// 2008), which stay distinct for the common forms of colour blindness
+// (protanopia, deuteranopia, tritanopia), one per emotion. Grey is kept
+// for faces whose classification is uncertain, so no emotion is grey.
+var (
+	okabeOrange    = color.RGBA{R: 230, G: 159, B: 0, A: 255}
+	okabeSkyBlue   = color.RGBA{R: 86, G: 180, B: 233, A: 255}
+	okabeGreen     = color.RGBA{R: 0, G: 158, B: 115, A: 255}
+	okabeYellow    = color.RGBA{R: 240, G: 228, B: 66, A: 255}
+	okabeBlue      = color.RGBA{R: 0, G: 114, B: 178, A: 255}
+	okabeVermilion = color.RGBA{R: 213, G: 94, B: 0, A: 255}
+	okabePurple    = color.RGBA{R: 204, G: 121, B: 167, A: 255}
+	okabeBlack     = color.RGBA{R: 0, G: 0, B: 0, A: 255}
+)
+
+// UncertainColor is the colour of a face whose classification is too weak
+// to show as a finding (see Uncertainty), and of a face without one.
+var UncertainColor = color.RGBA{R: 215, G: 215, B: 215, A: 255}
+
 // Color returns the colour of an emotion label. The emotions of FER2013 and
-// FER+ (angry, disgust, fear, happy, neutral, sad, surprise, contempt, and the
-// FER+ spellings anger, happiness, sadness, plus a few adjective forms) have
-// fixed, distinct colours; case and surrounding spaces are ignored. Any other
+// FER+ (angry, disgust, fear, happy, neutral, sad, surprise, contempt, in any
+// spelling internal/emotion knows: anger, happiness, sadness, adjective
+// forms) have fixed colours of the Okabe-Ito palette: happy yellow, surprise
+// orange, angry vermilion, sad blue, neutral sky blue, disgust green, fear
+// purple, contempt black. Case and surrounding spaces are ignored. Any other
 // label gets a stable colour derived from a hash of its name.
 func Color(label string) color.RGBA {
 	name := emotion.Canonical(label)
 	switch name {
 	case "angry":
-		return color.RGBA{R: 230, G: 57, B: 70, A: 255}
+		return okabeVermilion
 	case "disgust":
-		return color.RGBA{R: 106, G: 176, B: 52, A: 255}
+		return okabeGreen
 	case "fear":
-		return color.RGBA{R: 155, G: 89, B: 214, A: 255}
+		return okabePurple
 	case "happy":
-		return color.RGBA{R: 255, G: 196, B: 0, A: 255}
+		return okabeYellow
 	case "neutral":
-		return color.RGBA{R: 160, G: 172, B: 184, A: 255}
+		return okabeSkyBlue
 	case "sad":
-		return color.RGBA{R: 52, G: 120, B: 246, A: 255}
+		return okabeBlue
 	case "surprise":
-		return color.RGBA{R: 0, G: 200, B: 200, A: 255}
+		return okabeOrange
 	case "contempt":
-		return color.RGBA{R: 236, G: 72, B: 153, A: 255}
+		return okabeBlack
 	}
 	return hashedColor(name)
 }

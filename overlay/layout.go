@@ -22,22 +22,48 @@ type Layout struct {
 	items []item // the display list, in paint order
 }
 
+// Level says how much of a face's annotation found room on the frame.
+type Level uint8
+
+// The levels, from least to most: a face always gets its coloured outline;
+// a label chip when one fits beside the face without covering any face,
+// label or panel; a probability panel as well when that fits too.
+const (
+	LevelNone  Level = iota // the face is not drawn (empty or outside the frame)
+	LevelEdge               // coloured outline only
+	LevelChip               // outline and label chip
+	LevelPanel              // outline, label chip and probability panel
+)
+
 // FaceLayout is the placement of one face's annotations. A face whose box
 // is empty or lies wholly outside the frame is not drawn: its rectangles are
 // empty.
 type FaceLayout struct {
 	// Box is the face box clipped to the frame.
 	Box image.Rectangle
-	// Color is the colour of the top emotion (box, label, its bar).
+	// Ring is the outer bounds of the box outline, clipped to the frame: the
+	// outline is drawn just outside the box, and inside it only where the
+	// box reaches the frame's edge.
+	Ring image.Rectangle
+	// Color is the colour of the outline and label: the top emotion's, or
+	// UncertainColor when the classification is uncertain or absent.
 	Color color.RGBA
 	// Top is the index in Labels of the most probable class, -1 if none.
 	Top int
-	// Label is the rounded label, always inside the frame when the frame is
-	// large enough to hold it.
+	// Uncertain is true when the top probability or its margin over the
+	// runner-up is below the Renderer's Uncertainty: the label then says
+	// "uncertain" in UncertainColor.
+	Uncertain bool
+	// Level is how much of the annotation was drawn.
+	Level Level
+	// Label is the label chip, empty when there was no room for it. It
+	// never covers a face box or another label, panel or the HUD.
 	Label image.Rectangle
-	// LabelText is the label's text, e.g. "#3 happy 91%".
+	// LabelText is the label's text, e.g. "#3 happy 91%" or "#3 uncertain";
+	// it is set even when the chip found no room.
 	LabelText string
-	// Panel is the probability-bar panel, empty when there are no bars.
+	// Panel is the probability-bar panel, empty when there are no bars or no
+	// room for them.
 	Panel image.Rectangle
 	// Bars are the probability bars, most probable first.
 	Bars []BarLayout
@@ -86,13 +112,19 @@ var (
 
 const (
 	panelAlpha = 200 // bar panel background opacity
-	hudAlpha   = 180 // HUD background opacity
+	hudAlpha   = 190 // HUD background opacity
 	trackAlpha = 48  // empty part of a bar
-	idAlpha    = 200 // the "#id" part of a label
+	idAlpha    = 190 // the "#id" part of a label
+	// panelFaceRatio: a face gets a probability panel only when the panel
+	// is at most this many times its height, so that small faces in a
+	// crowd are not buried under panels.
+	panelFaceRatio = 1.0
 )
 
 // Layout computes where Draw would put faces and hud on a width x height
-// frame, with the same checks on faces as Draw.
+// frame, with the same checks on faces as Draw. Like Draw, it updates the
+// Renderer's memory of where each tracked face's labels went, so that a
+// Layout followed by a Draw of the same faces places them alike.
 func (r *Renderer) Layout(width, height int, faces []Face, hud *HUD) (Layout, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -117,53 +149,201 @@ func checkFaces(faces []Face) error {
 	return nil
 }
 
-// layout builds the layout and display list of one frame. Labels are
-// placed first, by a fixed rule (above the box, else below); then each
-// face's bar panel goes to the first of its candidate places that covers
-// no box, label, earlier panel or the HUD, or else the one covering least.
+// faceWork is one face while its layout is built.
+type faceWork struct {
+	idx   int // index in the faces passed
+	f     *Face
+	fl    *FaceLayout
+	order []int
+	m     metrics
+	mem   *trackMem // nil for faces without an id
+	runs  [3]*mask  // label text runs: "#id", the name, the percentage
+	nruns int
+	hasID bool
+}
+
+// layout builds the layout and display list of one frame.
+//
+// Every face gets a thin outline just outside its box in its colour. Label
+// chips are placed next, then probability panels, each at the first of
+// its places (see chipPlace, panelPlace) that lies inside the frame and
+// covers no face box or outline, no label or panel placed before it and
+// keeps a small gap to them. A face that finds no room for a panel keeps
+// its chip; one that finds no room for its chip (even without the "#id")
+// keeps only its coloured outline. Larger faces are served first. Places
+// are remembered per track id: a face keeps its places from frame to frame
+// as long as they stay free, and the places remembered are served before
+// faces new to the frame look for room. The HUD goes last, to the free
+// corner with the fewest faces.
 func (r *Renderer) layout(w, h int, faces []Face, hud *HUD) (Layout, error) {
 	if err := checkFaces(faces); err != nil {
 		return Layout{}, err
 	}
-	s := r.opts.Scale
-	if s == 0 {
-		s = autoScale(h)
-	}
-	m := newMetrics(s)
+	fm := newFrameMetrics(w, h, r.opts.Scale)
 	frame := image.Rect(0, 0, w, h)
+	mem := r.memory(w, h)
 	lay := Layout{Faces: make([]FaceLayout, len(faces))}
-	var hudItems []item
-	if hud != nil && !r.opts.NoHUD {
-		lay.HUD, hudItems = r.layoutHUD(&m, frame, hud)
-	}
-	var labels []item
-	orders := make([][]int, len(faces))
-	obstacles := make([]image.Rectangle, 0, 3*len(faces)+1)
-	if !lay.HUD.Empty() {
-		obstacles = append(obstacles, lay.HUD)
-	}
+	sp := &space{frame: frame, sep: fm.sep}
+	work := make([]faceWork, 0, len(faces))
+	var boxes, panels, labels []item
+	unc := r.uncertainty()
 	for i := range faces {
-		fl := &lay.Faces[i]
-		orders[i] = ranked(faces[i].Probs)
-		lay.items, labels = r.layoutBoxLabel(&m, frame, lay.HUD, &faces[i], orders[i], fl, lay.items, labels)
-		if !fl.Box.Empty() {
-			obstacles = append(obstacles, fl.Box, fl.Label)
+		f, fl := &faces[i], &lay.Faces[i]
+		fl.Top = -1
+		full := f.Box.Canon()
+		fl.Box = full.Intersect(frame)
+		if fl.Box.Empty() {
+			fl.Box = image.Rectangle{}
+			continue
+		}
+		fl.Level = LevelEdge
+		fl.Ring = full.Inset(-fm.stroke).Intersect(frame)
+		order := ranked(f.Probs)
+		fl.Color = UncertainColor
+		if len(order) > 0 {
+			fl.Top = order[0]
+			second := float32(0)
+			if len(order) > 1 {
+				second = clampProb(f.Probs[order[1]])
+			}
+			fl.Uncertain = unc.weak(clampProb(f.Probs[fl.Top]), second)
+			if !fl.Uncertain {
+				fl.Color = Color(f.Labels[fl.Top])
+			}
+		}
+		boxes = appendOutline(boxes, fl.Ring, fm.stroke, toBGR(fl.Color))
+		sp.rings = append(sp.rings, fl.Ring)
+		fw := faceWork{idx: i, f: f, fl: fl, order: order}
+		px := fm.labelPx(fl.Box.Dy())
+		if f.ID >= 0 {
+			fw.mem = mem.track(f.ID)
+			if p := fw.mem.px; p > 0 && abs(p-px) <= max(1, p/8) && p >= fm.minPx && p <= fm.maxPx {
+				px = p // hysteresis: a face's text does not flicker between sizes
+			}
+			fw.mem.px = px
+		}
+		fw.m = newMetrics(px)
+		r.labelRuns(&fw)
+		work = append(work, fw)
+	}
+	sort.SliceStable(work, func(a, b int) bool { return work[a].fl.Ring.Dy() > work[b].fl.Ring.Dy() })
+
+	// Chips: first the places remembered, then the rest.
+	for i := range work {
+		fw := &work[i]
+		if fw.mem != nil && fw.mem.chip >= 0 && fw.nruns > 0 {
+			if c := r.chipRect(fw, int(fw.mem.chip), int(fw.mem.chipShort), sp); sp.free(c) {
+				r.takeChip(fw, c, int(fw.mem.chip), int(fw.mem.chipShort), sp)
+			}
 		}
 	}
-	// Paint order: all boxes, then all panels, then all labels, so that no
-	// box line crosses a label and labels stay on top, then the HUD.
-	for i := range faces {
-		fl := &lay.Faces[i]
-		if size := r.panelSize(&m, &faces[i], orders[i]); !fl.Box.Empty() && size != (image.Point{}) {
-			fl.Panel = placePanel(frame, fl.Box, fl.Label, &m, size, obstacles)
-			obstacles = append(obstacles, fl.Panel)
-			lay.items = r.layoutBars(&m, &faces[i], orders[i], fl, lay.items)
+	for i := range work {
+		fw := &work[i]
+		if fw.nruns == 0 || !fw.fl.Label.Empty() {
+			continue
+		}
+		found := false
+		for short := 0; short < 2 && !found; short++ {
+			if short == 1 && !fw.hasID {
+				break
+			}
+			for k := 0; k < numChipPlaces; k++ {
+				if c := r.chipRect(fw, k, short, sp); sp.free(c) {
+					r.takeChip(fw, c, k, short, sp)
+					found = true
+					break
+				}
+			}
+		}
+		if !found && fw.mem != nil {
+			fw.mem.chip = -1
 		}
 	}
+	for i := range work {
+		if fw := &work[i]; !fw.fl.Label.Empty() {
+			labels = r.chipItems(fw, labels)
+		}
+	}
+
+	// Panels, for faces with a chip: remembered places, then the rest.
+	sizes := make([]image.Point, len(work))
+	for i := range work {
+		fw := &work[i]
+		if fw.fl.Label.Empty() {
+			continue
+		}
+		sz := r.panelSize(&fw.m, fw.f, fw.order)
+		if sz == (image.Point{}) || float64(sz.Y) > panelFaceRatio*float64(fw.fl.Box.Dy()) {
+			continue
+		}
+		sizes[i] = sz
+		if fw.mem != nil && fw.mem.panel >= 0 {
+			if p := panelRect(fw, int(fw.mem.panel), sz, frame); sp.free(p) {
+				fw.fl.Panel = p
+				sp.place(p)
+			}
+		}
+	}
+	for i := range work {
+		fw := &work[i]
+		if sizes[i] == (image.Point{}) || !fw.fl.Panel.Empty() {
+			continue
+		}
+		k := 0
+		for ; k < numPanelPlaces; k++ {
+			if p := panelRect(fw, k, sizes[i], frame); sp.free(p) {
+				fw.fl.Panel = p
+				sp.place(p)
+				break
+			}
+		}
+		if fw.mem != nil {
+			fw.mem.panel = int8(k)
+			if k == numPanelPlaces {
+				fw.mem.panel = -1
+			}
+		}
+	}
+	for i := range work {
+		if fw := &work[i]; !fw.fl.Panel.Empty() {
+			fw.fl.Level = LevelPanel
+			panels = r.layoutBars(&fw.m, fw.f, fw.order, fw.fl, panels)
+		}
+	}
+	mem.endFrame()
+
+	// Paint order: outlines, panels, labels, then the HUD. Nothing placed
+	// overlaps, so the order only matters where outlines of overlapping
+	// faces cross.
+	lay.items = append(boxes, panels...)
 	lay.items = append(lay.items, labels...)
-	lay.items = append(lay.items, hudItems...)
+	mem.lastRings = append(mem.lastRings[:0], sp.rings...)
+	mem.lastPlaced = append(mem.lastPlaced[:0], sp.placed...)
+	if hud != nil && !r.opts.NoHUD {
+		var hudItems []item
+		lay.HUD, hudItems = r.layoutHUD(&fm, sp, hud, mem)
+		lay.items = append(lay.items, hudItems...)
+	}
 	return lay, nil
 }
+
+// appendOutline appends the outline of thickness t drawn inside ring.
+func appendOutline(items []item, ring image.Rectangle, t int, c bgr) []item {
+	t = min(t, (ring.Dx()+1)/2, (ring.Dy()+1)/2)
+	for _, e := range [4]image.Rectangle{
+		image.Rect(ring.Min.X, ring.Min.Y, ring.Max.X, ring.Min.Y+t),
+		image.Rect(ring.Min.X, ring.Max.Y-t, ring.Max.X, ring.Max.Y),
+		image.Rect(ring.Min.X, ring.Min.Y+t, ring.Min.X+t, ring.Max.Y-t),
+		image.Rect(ring.Max.X-t, ring.Min.Y+t, ring.Max.X, ring.Max.Y-t),
+	} {
+		if !e.Empty() {
+			items = append(items, item{kind: itemFill, r: e, c: c})
+		}
+	}
+	return items
+}
+
+func abs(v int) int { return max(v, -v) }
 
 // clampProb maps p into [0, 1], NaN to 0.
 func clampProb(p float32) float32 {
@@ -189,76 +369,95 @@ func ranked(probs []float32) []int {
 	return idx
 }
 
-// neutralBox is the colour of a face that has no classification.
-var neutralBox = color.RGBA{R: 235, G: 235, B: 235, A: 255}
+// uncertainText is what the label says for an uncertain classification.
+const uncertainText = "uncertain"
 
-// layoutBoxLabel sets fl's box, colour, top class and label, appending the
-// box outline to boxes and the label pill and text to labels.
-func (r *Renderer) layoutBoxLabel(m *metrics, frame, hud image.Rectangle, f *Face, order []int, fl *FaceLayout, boxes, labels []item) ([]item, []item) {
-	fl.Top = -1
-	full := f.Box.Canon()
-	fl.Box = full.Intersect(frame)
-	if fl.Box.Empty() {
-		fl.Box = image.Rectangle{}
-		return boxes, labels
-	}
-	fl.Color = neutralBox
-	if len(order) > 0 {
-		fl.Top = order[0]
-		fl.Color = Color(f.Labels[fl.Top])
-	}
-	col := toBGR(fl.Color)
-
-	// Box outline, drawn inside the (unclipped) box; clipped when painted.
-	t := min(m.stroke, (full.Dx()+1)/2, (full.Dy()+1)/2)
-	for _, e := range [4]image.Rectangle{
-		image.Rect(full.Min.X, full.Min.Y, full.Max.X, full.Min.Y+t),
-		image.Rect(full.Min.X, full.Max.Y-t, full.Max.X, full.Max.Y),
-		image.Rect(full.Min.X, full.Min.Y+t, full.Min.X+t, full.Max.Y-t),
-		image.Rect(full.Max.X-t, full.Min.Y+t, full.Max.X, full.Max.Y-t),
-	} {
-		if e = e.Intersect(frame); !e.Empty() {
-			boxes = append(boxes, item{kind: itemFill, r: e, c: col})
-		}
-	}
-
-	// Label pill: "#id" dimmed, the emotion in bold, its percentage.
-	var runs [3]*mask
-	n := 0
+// labelRuns prepares fw's label text: "#id" (dimmed), the emotion in bold
+// (or "uncertain") and its percentage.
+func (r *Renderer) labelRuns(fw *faceWork) {
 	var text []string
-	if f.ID >= 0 {
-		id := "#" + strconv.Itoa(f.ID)
-		runs[n], n = r.textMask(fontRegular, m.labelPx, id), n+1
+	px := fw.m.labelPx
+	if fw.f.ID >= 0 {
+		id := "#" + strconv.Itoa(fw.f.ID)
+		fw.runs[fw.nruns], fw.nruns, fw.hasID = r.textMask(fontRegular, px, id), fw.nruns+1, true
 		text = append(text, id)
 	}
-	if fl.Top >= 0 {
-		name, pct := f.Labels[fl.Top], strconv.Itoa(percent(f.Probs[fl.Top]))+"%"
-		runs[n], runs[n+1], n = r.textMask(fontBold, m.labelPx, name), r.textMask(fontRegular, m.labelPx, pct), n+2
+	switch {
+	case fw.fl.Top >= 0 && fw.fl.Uncertain:
+		fw.runs[fw.nruns], fw.nruns = r.textMask(fontRegular, px, uncertainText), fw.nruns+1
+		text = append(text, uncertainText)
+	case fw.fl.Top >= 0:
+		name, pct := fw.f.Labels[fw.fl.Top], strconv.Itoa(percent(fw.f.Probs[fw.fl.Top]))+"%"
+		fw.runs[fw.nruns], fw.runs[fw.nruns+1], fw.nruns = r.textMask(fontBold, px, name), r.textMask(fontRegular, px, pct), fw.nruns+2
 		text = append(text, name, pct)
 	}
-	if n == 0 {
-		return boxes, labels
+	fw.fl.LabelText = strings.Join(text, " ")
+}
+
+// chipWidth is the width of fw's chip, without its "#id" when short is 1.
+func (r *Renderer) chipWidth(fw *faceWork, short int) int {
+	runs := fw.runs[:fw.nruns]
+	if short == 1 && fw.hasID {
+		runs = runs[1:]
 	}
-	fl.LabelText = strings.Join(text, " ")
-	space := r.textMask(fontRegular, m.labelPx, " ").advance
-	pw := 2*m.pillPad + (n-1)*space
-	for _, run := range runs[:n] {
-		pw += run.advance
+	if len(runs) == 0 {
+		return 0
 	}
-	fl.Label = placeLabel(frame, fl.Box, hud, m, pw)
-	labels = append(labels, item{kind: itemMask, m: r.shapeMask(pw, m.pillH, m.pillR), x: fl.Label.Min.X, y: fl.Label.Min.Y, c: col, a: 255})
+	space := r.textMask(fontRegular, fw.m.labelPx, " ").advance
+	w := 2*fw.m.pillPad + (len(runs)-1)*space
+	for _, run := range runs {
+		w += run.advance
+	}
+	return w
+}
+
+// chipRect is fw's chip at place k (short: without the "#id").
+func (r *Renderer) chipRect(fw *faceWork, k, short int, sp *space) image.Rectangle {
+	if short == 1 && (!fw.hasID || fw.nruns < 2) {
+		return image.Rectangle{}
+	}
+	return chipPlace(k, fw.fl.Ring, sp.frame, r.chipWidth(fw, short), fw.m.pillH)
+}
+
+// takeChip places fw's chip at c and remembers where.
+func (r *Renderer) takeChip(fw *faceWork, c image.Rectangle, k, short int, sp *space) {
+	fw.fl.Label = c
+	fw.fl.Level = LevelChip
+	sp.place(c)
+	if short == 1 {
+		fw.runs[0], fw.runs[1], fw.runs[2] = fw.runs[1], fw.runs[2], nil
+		fw.nruns--
+		fw.hasID = false
+	}
+	if fw.mem != nil {
+		fw.mem.chip, fw.mem.chipShort = int8(k), int8(short)
+	}
+}
+
+// chipItems appends the paint items of fw's placed chip: the pill in the
+// face's colour and its text runs.
+func (r *Renderer) chipItems(fw *faceWork, labels []item) []item {
+	m, fl := &fw.m, fw.fl
+	labels = append(labels, item{kind: itemMask, m: r.shapeMask(fl.Label.Dx(), m.pillH, m.pillR), x: fl.Label.Min.X, y: fl.Label.Min.Y, c: toBGR(fl.Color), a: 255})
 	fg := toBGR(textOn(fl.Color))
 	base := fl.Label.Min.Y + (m.pillH+r.fonts.capHeight(fontRegular, m.labelPx)+1)/2
 	x := fl.Label.Min.X + m.pillPad
-	for i, run := range runs[:n] {
+	space := r.textMask(fontRegular, m.labelPx, " ").advance
+	for i, run := range fw.runs[:fw.nruns] {
 		a := uint8(255)
-		if f.ID >= 0 && i == 0 {
+		if fw.hasID && i == 0 {
 			a = idAlpha
 		}
 		labels = append(labels, textItem(run, x, base, fg, a))
 		x += run.advance + space
 	}
-	return boxes, labels
+	return labels
+}
+
+// panelRect is fw's panel of the given size at place k.
+func panelRect(fw *faceWork, k int, size image.Point, frame image.Rectangle) image.Rectangle {
+	group := fw.fl.Ring.Union(fw.fl.Label)
+	return panelPlace(k, group, frame, fw.fl.Ring.Min.X, fw.m.gap, size)
 }
 
 // bars is the number of probability bars for a face with n classes.

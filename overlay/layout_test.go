@@ -90,8 +90,8 @@ func TestPanelBesideBoxNotOverLabel(t *testing.T) {
 		t.Fatal(err)
 	}
 	fl := lay.Faces[0]
-	if fl.Label.Max.Y > 200 || fl.Label.Min.X != 300 {
-		t.Errorf("label %v not above the box's left corner", fl.Label)
+	if fl.Label.Max.Y > 200 || fl.Label.Min.X != fl.Ring.Min.X || fl.Ring.Min.X > 300 {
+		t.Errorf("label %v not above the left corner of the box and its outline %v", fl.Label, fl.Ring)
 	}
 	if fl.Panel.Min.X < 420 || fl.Panel.Min.Y != fl.Label.Min.Y {
 		t.Errorf("panel %v not right of the box, level with the label %v", fl.Panel, fl.Label)
@@ -109,33 +109,56 @@ func TestLabelBelowWhenNoRoomAbove(t *testing.T) {
 	}
 }
 
-func TestAutoScaleReadable(t *testing.T) {
+func TestTextScalesWithFrameAndFace(t *testing.T) {
 	r := newRenderer(t, Options{})
-	face := []Face{{ID: 1, Box: image.Rect(100, 100, 160, 160), Labels: fer2013, Probs: probs7(3, 0.8)}}
-	height := map[int]int{}
-	for _, h := range []int{360, 720, 1080} {
-		lay, err := r.Layout(h*16/9, h, face, nil)
+	labelH := func(w, h int, box image.Rectangle) int {
+		t.Helper()
+		lay, err := r.Layout(w, h, []Face{{ID: 1, Box: box, Labels: fer2013, Probs: probs7(3, 0.8)}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		height[h] = lay.Faces[0].Label.Dy()
+		if lay.Faces[0].Label.Empty() {
+			t.Fatalf("%dx%d, face %v: no label", w, h, box)
+		}
+		return lay.Faces[0].Label.Dy()
 	}
-	if height[360] < 20 {
-		t.Errorf("360p label %d px tall, too small to read", height[360])
+	// An 11 px font (the smallest the overlay uses) makes a 17 px chip.
+	readable := newMetrics(minReadablePx).pillH
+	prev := 0
+	for _, size := range [][2]int{{320, 240}, {640, 360}, {1280, 720}, {1920, 1080}, {3840, 2160}} {
+		w, h := size[0], size[1]
+		box := image.Rect(w/3, h/3, w/3+h/4, h/3+h/4)
+		got := labelH(w, h, box)
+		if got < readable {
+			t.Errorf("%dx%d: label %d px tall, want >= %d (11 px text)", w, h, got, readable)
+		}
+		if got < prev {
+			t.Errorf("%dx%d: label %d px tall, shorter than at the smaller frame (%d)", w, h, got, prev)
+		}
+		prev = got
+		// Seen scaled to a 1080p screen, a 4K frame's label is still readable.
+		if h > 1080 && got*1080/h < readable {
+			t.Errorf("%dx%d: label %d px tall, %d px on a 1080p screen, want >= %d", w, h, got, got*1080/h, readable)
+		}
 	}
-	if !(height[360] <= height[720] && height[720] < height[1080]) {
-		t.Errorf("label heights %v do not grow with the frame", height)
+	// Faces of 60 to 110 px at 640x360: the label stays small beside them.
+	for _, side := range []int{60, 80, 110} {
+		if got := labelH(640, 360, image.Rect(200, 150, 200+side*3/4, 150+side)); float64(got) > 0.3*float64(side) {
+			t.Errorf("640x360, %d px face: label %d px tall, more than 30%% of the face", side, got)
+		}
 	}
-	if m := newMetrics(autoScale(360)); m.labelPx < 12 || m.smallPx < 11 {
-		t.Errorf("360p fonts %d/%d px, want >= 12/11", m.labelPx, m.smallPx)
+	// In one frame a far face gets smaller text than a close one.
+	small, large := labelH(1920, 1080, image.Rect(900, 500, 950, 560)), labelH(1920, 1080, image.Rect(700, 300, 1100, 800))
+	if small >= large {
+		t.Errorf("1080p: label of a 60 px face %d px, of a 500 px face %d px; want the far face's smaller", small, large)
 	}
 	fixed := newRenderer(t, Options{Scale: 2})
-	lay, err := fixed.Layout(640, 360, face, nil)
+	lay, err := fixed.Layout(1920, 1080, []Face{{ID: 1, Box: image.Rect(900, 500, 950, 560), Labels: fer2013, Probs: probs7(3, 0.8)}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lay.Faces[0].Label.Dy() <= height[1080] {
-		t.Errorf("Scale 2 label %d px, want taller than 1080p auto (%d)", lay.Faces[0].Label.Dy(), height[1080])
+	if got := lay.Faces[0].Label.Dy(); got <= large {
+		t.Errorf("Scale 2: label %d px, want taller than the largest automatic one (%d)", got, large)
 	}
 }
 

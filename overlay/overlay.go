@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/internal/contract"
 )
 
 // Face is one detected face and its classification, as drawn by Draw.
@@ -46,26 +48,57 @@ type HUD struct {
 // Corner selects the frame corner of the HUD.
 type Corner int
 
-// The corners for Options.HUDCorner.
+// The corners for Options.HUDCorner. AutoCorner, the default, puts the HUD
+// in the free corner with the fewest faces, staying there while it is free.
 const (
-	TopLeft Corner = iota
+	AutoCorner Corner = iota
+	TopLeft
 	TopRight
 	BottomLeft
 	BottomRight
 )
 
+// Uncertainty says when a classification is too weak to be shown as a
+// finding: when the top probability is below MinProb, or its margin over
+// the runner-up below MinMargin. Such a face is labelled "uncertain" in
+// UncertainColor; its probability panel, when shown, still has the bars.
+type Uncertainty struct {
+	MinProb, MinMargin float32
+}
+
+// DefaultUncertainty is the threshold for a model whose contract sets none
+// (contract.DefaultUncertain).
+var DefaultUncertainty = Uncertainty{
+	MinProb:   float32(contract.DefaultUncertain.P),
+	MinMargin: float32(contract.DefaultUncertain.Margin),
+}
+
+// weak reports whether a top probability top with runner-up second is
+// uncertain.
+func (u Uncertainty) weak(top, second float32) bool {
+	return top < u.MinProb || top-second < u.MinMargin
+}
+
 // Options configures a Renderer. The zero value is a good default.
 type Options struct {
-	// Scale is the text scale, 1 meaning 16 px label text. 0 picks it from
-	// the frame height so that text is readable from 360p to 1080p and up.
+	// Scale fixes the text scale of every label, 1 meaning 16 px label
+	// text. 0 sizes each label by its face's height, within bounds set by
+	// the frame size (11 to 16 px at 720p, 29 to 48 px at 4K, never below
+	// 11 px), so that text is readable from 320x240 to 4K.
 	Scale float64
 	// Bars is the number of probability bars per face: 0 means the default
 	// of 3, a negative number means none.
 	Bars int
 	// NoHUD disables the HUD even when Draw is given one.
 	NoHUD bool
-	// HUDCorner is the corner of the HUD (default TopLeft).
+	// HUDCorner is the preferred corner of the HUD; by default
+	// (AutoCorner) the free corner with the fewest faces. The HUD never
+	// covers a face, label or panel: when its corner is taken it goes to
+	// another, shrinks to its first line, or is left out.
 	HUDCorner Corner
+	// Uncertain is the threshold below which a classification is drawn as
+	// uncertain; nil means DefaultUncertainty.
+	Uncertain *Uncertainty
 }
 
 // Cache bounds: enough entries for every label, percentage and HUD string
@@ -89,6 +122,7 @@ type Renderer struct {
 	text   *lru[textKey]
 	shapes *lru[shapeKey]
 	luts   map[lutKey]*blendLUT
+	mem    *memory
 	closed bool
 }
 
@@ -100,8 +134,11 @@ func New(o Options) (*Renderer, error) {
 	if math.IsNaN(o.Scale) || o.Scale < 0 || o.Scale > maxScale {
 		return nil, fmt.Errorf("overlay: scale %v out of range [0, %d]", o.Scale, maxScale)
 	}
-	if o.HUDCorner < TopLeft || o.HUDCorner > BottomRight {
+	if o.HUDCorner < AutoCorner || o.HUDCorner > BottomRight {
 		return nil, fmt.Errorf("overlay: unknown HUD corner %d", o.HUDCorner)
+	}
+	if u := o.Uncertain; u != nil && (!(u.MinProb >= 0 && u.MinProb <= 1) || !(u.MinMargin >= 0 && u.MinMargin <= 1)) {
+		return nil, fmt.Errorf("overlay: uncertainty p=%v margin=%v: want values in [0, 1]", u.MinProb, u.MinMargin)
 	}
 	fs, err := newFontSet()
 	if err != nil {
@@ -133,10 +170,14 @@ func (r *Renderer) Close() error {
 }
 
 // Draw draws the boxes, labels and probability bars of faces, and hud unless
-// it is nil or the HUD is disabled, onto frame in place. frame must be a
-// non-empty, continuous 8-bit BGR Mat (CV_8UC3). Faces are checked before
-// anything is drawn: on error the frame is left untouched. Boxes partly or
-// wholly outside the frame are clipped; labels and bars are kept inside it.
+// it is nil or the HUD is disabled, onto frame in place (see the Renderer's
+// layout rules in Layout). frame must be a non-empty, continuous 8-bit BGR
+// Mat (CV_8UC3). Faces are checked before anything is drawn: on error the
+// frame is left untouched. Boxes partly or wholly outside the frame are
+// clipped; labels and bars are kept inside it and never cover a face box.
+//
+// A Renderer remembers where each face id's labels went, so that they stay
+// put from frame to frame: use one Renderer per stream.
 func (r *Renderer) Draw(frame *gocv.Mat, faces []Face, hud *HUD) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -153,4 +194,37 @@ func (r *Renderer) Draw(frame *gocv.Mat, faces []Face, hud *HUD) error {
 	}
 	r.paint(&f, &lay)
 	return nil
+}
+
+// DrawHUD draws hud alone onto frame, clear of the faces, labels and panels
+// that the last Draw or Layout of a frame of the same size placed: for a
+// window that shows the HUD over a frame that was written to a file without
+// it. It returns the HUD's rectangle, empty when there was no room.
+func (r *Renderer) DrawHUD(frame *gocv.Mat, hud *HUD) (image.Rectangle, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return image.Rectangle{}, ErrClosed
+	}
+	f, err := frameOf(frame)
+	if err != nil {
+		return image.Rectangle{}, err
+	}
+	if hud == nil || r.opts.NoHUD {
+		return image.Rectangle{}, nil
+	}
+	mem := r.memory(f.w, f.h)
+	fm := newFrameMetrics(f.w, f.h, r.opts.Scale)
+	sp := &space{frame: f.bounds(), sep: fm.sep, rings: mem.lastRings, placed: append([]image.Rectangle(nil), mem.lastPlaced...)}
+	rect, items := r.layoutHUD(&fm, sp, hud, mem)
+	r.paint(&f, &Layout{items: items})
+	return rect, nil
+}
+
+// uncertainty is the Renderer's threshold.
+func (r *Renderer) uncertainty() Uncertainty {
+	if r.opts.Uncertain != nil {
+		return *r.opts.Uncertain
+	}
+	return DefaultUncertainty
 }

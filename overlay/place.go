@@ -2,96 +2,153 @@ package overlay
 
 import "image"
 
-// placeLabel puts a label of width w above box; below it when there is no
-// room above (the frame's edge or the HUD, hud, is in the way); inside its
-// top when there is no room either. The label is kept inside frame.
-func placeLabel(frame, box, hud image.Rectangle, m *metrics, w int) image.Rectangle {
-	h := m.pillH
-	above := clampInto(image.Rect(box.Min.X, box.Min.Y-m.gap-h, box.Min.X+w, box.Min.Y-m.gap), frame)
-	below := clampInto(image.Rect(box.Min.X, box.Max.Y+m.gap, box.Min.X+w, box.Max.Y+m.gap+h), frame)
-	inside := clampInto(image.Rect(box.Min.X, box.Min.Y+m.stroke+m.gap, box.Min.X+w, box.Min.Y+m.stroke+m.gap+h), frame)
-	fitsAbove := box.Min.Y-m.gap-h >= frame.Min.Y
-	fitsBelow := box.Max.Y+m.gap+h <= frame.Max.Y
-	switch {
-	case fitsAbove && !above.Overlaps(hud):
-		return above
-	case fitsBelow && !below.Overlaps(hud):
-		return below
-	case fitsAbove:
-		return above
-	case fitsBelow:
-		return below
-	}
-	return inside
+// space tracks what is already on a frame while a layout is built: the
+// face boxes with their outlines (rings), which nothing may cover, and the
+// labels, panels and HUD placed so far, which nothing may cover or touch
+// closer than sep.
+type space struct {
+	frame  image.Rectangle
+	rings  []image.Rectangle
+	placed []image.Rectangle
+	sep    int
 }
 
-// placePanel chooses the place of a bar panel of the given size. Its
-// candidates, in order of preference: right of the box and its label, top
-// aligned with the label when the label is above the box; left of them;
-// under the label or the box; above the label. A candidate must not cover
-// its own label; the first one inside the frame that covers none of
-// obstacles (boxes, labels, panels, the HUD) wins; failing that, the one,
-// moved inside the frame, that covers the least obstacle area.
-func placePanel(frame, box, label image.Rectangle, m *metrics, size image.Point, obstacles []image.Rectangle) image.Rectangle {
+// free reports whether r lies inside the frame and clear of every ring and
+// everything placed.
+func (s *space) free(r image.Rectangle) bool {
+	if r.Empty() || !r.In(s.frame) {
+		return false
+	}
+	for _, o := range s.rings {
+		if r.Overlaps(o) {
+			return false
+		}
+	}
+	grown := r.Inset(-s.sep)
+	for _, o := range s.placed {
+		if grown.Overlaps(o) {
+			return false
+		}
+	}
+	return true
+}
+
+// place records r as taken.
+func (s *space) place(r image.Rectangle) { s.placed = append(s.placed, r) }
+
+// Places of a label chip around its face's ring, in order of preference:
+// above the face, then below, aligned with its left edge, its right edge
+// or centred; then beside it, level with its top or bottom.
+const (
+	chipAboveLeft = iota
+	chipBelowLeft
+	chipAboveRight
+	chipBelowRight
+	chipAboveCentre
+	chipBelowCentre
+	chipRightTop
+	chipLeftTop
+	chipRightBottom
+	chipLeftBottom
+	numChipPlaces
+)
+
+// chipPlace returns the rectangle of a w x h chip at place k around ring,
+// moved along the ring's side to stay inside frame.
+func chipPlace(k int, ring, frame image.Rectangle, w, h int) image.Rectangle {
+	var x, y int
+	switch k {
+	case chipAboveLeft, chipBelowLeft:
+		x = ring.Min.X
+	case chipAboveRight, chipBelowRight:
+		x = ring.Max.X - w
+	case chipAboveCentre, chipBelowCentre:
+		x = (ring.Min.X + ring.Max.X - w) / 2
+	case chipRightTop, chipRightBottom:
+		x = ring.Max.X
+	case chipLeftTop, chipLeftBottom:
+		x = ring.Min.X - w
+	}
+	switch k {
+	case chipAboveLeft, chipAboveRight, chipAboveCentre:
+		y = ring.Min.Y - h
+	case chipBelowLeft, chipBelowRight, chipBelowCentre:
+		y = ring.Max.Y
+	case chipRightTop, chipLeftTop:
+		y = ring.Min.Y
+	case chipRightBottom, chipLeftBottom:
+		y = ring.Max.Y - h
+	}
+	r := image.Rect(x, y, x+w, y+h)
+	if k < chipRightTop {
+		return slideX(r, frame)
+	}
+	return slideY(r, frame)
+}
+
+// Places of a probability panel around its face's ring and chip (the
+// group), in order of preference: right of the group level with its top,
+// left of it, under it, over it, then right or left level with its bottom.
+const (
+	panelRightTop = iota
+	panelLeftTop
+	panelBelow
+	panelAbove
+	panelRightBottom
+	panelLeftBottom
+	numPanelPlaces
+)
+
+// panelPlace returns the rectangle of a size panel at place k around group
+// (a face's ring and chip), gap away from it, starting at the ring's left
+// edge left when above or below, moved along the group's side to stay
+// inside frame.
+func panelPlace(k int, group, frame image.Rectangle, left, gap int, size image.Point) image.Rectangle {
 	w, h := size.X, size.Y
-	top := box.Min.Y
-	if label.Max.Y <= box.Min.Y {
-		top = label.Min.Y
+	var r image.Rectangle
+	switch k {
+	case panelRightTop:
+		r = image.Rect(group.Max.X+gap, group.Min.Y, group.Max.X+gap+w, group.Min.Y+h)
+	case panelLeftTop:
+		r = image.Rect(group.Min.X-gap-w, group.Min.Y, group.Min.X-gap, group.Min.Y+h)
+	case panelRightBottom:
+		r = image.Rect(group.Max.X+gap, group.Max.Y-h, group.Max.X+gap+w, group.Max.Y)
+	case panelLeftBottom:
+		r = image.Rect(group.Min.X-gap-w, group.Max.Y-h, group.Min.X-gap, group.Max.Y)
+	case panelBelow:
+		return slideX(image.Rect(left, group.Max.Y+gap, left+w, group.Max.Y+gap+h), frame)
+	case panelAbove:
+		return slideX(image.Rect(left, group.Min.Y-gap-h, left+w, group.Min.Y-gap), frame)
 	}
-	right, left := box.Max.X+m.gap, box.Min.X-m.gap
-	if label.Min.Y < top+h && label.Max.Y > top { // the label is level with the panel
-		right, left = max(right, label.Max.X+m.gap), min(left, label.Min.X-m.gap)
+	return slideY(r, frame)
+}
+
+// slideX moves r horizontally into frame when it fits in its width.
+func slideX(r, frame image.Rectangle) image.Rectangle {
+	if r.Dx() > frame.Dx() {
+		return r
 	}
-	below := max(box.Max.Y, label.Max.Y) + m.gap
-	if label.Min.Y < box.Max.Y && label.Max.Y > box.Min.Y {
-		below = label.Max.Y + m.gap // label inside the box: stack under it
+	if r.Max.X > frame.Max.X {
+		r = r.Add(image.Pt(frame.Max.X-r.Max.X, 0))
 	}
-	var cands [8]image.Rectangle
-	raw := [4]image.Rectangle{
-		image.Rect(right, top, right+w, top+h),
-		image.Rect(left-w, top, left, top+h),
-		image.Rect(label.Min.X, below, label.Min.X+w, below+h),
-		image.Rect(label.Min.X, label.Min.Y-m.gap-h, label.Min.X+w, label.Min.Y-m.gap),
+	if r.Min.X < frame.Min.X {
+		r = r.Add(image.Pt(frame.Min.X-r.Min.X, 0))
 	}
-	for i, c := range raw {
-		cands[i], cands[4+i] = c, clampInto(c, frame)
+	return r
+}
+
+// slideY moves r vertically into frame when it fits in its height.
+func slideY(r, frame image.Rectangle) image.Rectangle {
+	if r.Dy() > frame.Dy() {
+		return r
 	}
-	best, bestCost := clampInto(raw[2], frame), -1
-	for i, c := range cands {
-		if (i < 4 && !c.In(frame)) || c.Overlaps(label) {
-			continue
-		}
-		cost := 0
-		for _, o := range obstacles {
-			cost += area(c.Intersect(o))
-		}
-		if cost == 0 {
-			return c
-		}
-		if bestCost < 0 || cost < bestCost {
-			best, bestCost = c, cost
-		}
+	if r.Max.Y > frame.Max.Y {
+		r = r.Add(image.Pt(0, frame.Max.Y-r.Max.Y))
 	}
-	return best
+	if r.Min.Y < frame.Min.Y {
+		r = r.Add(image.Pt(0, frame.Min.Y-r.Min.Y))
+	}
+	return r
 }
 
 func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
-
-// clampInto moves r (not resizing it) so that it lies inside frame; when r
-// is larger than frame it is aligned with frame's top-left corner.
-func clampInto(r, frame image.Rectangle) image.Rectangle {
-	dx, dy := 0, 0
-	if r.Max.X > frame.Max.X {
-		dx = frame.Max.X - r.Max.X
-	}
-	if r.Min.X+dx < frame.Min.X {
-		dx = frame.Min.X - r.Min.X
-	}
-	if r.Max.Y > frame.Max.Y {
-		dy = frame.Max.Y - r.Max.Y
-	}
-	if r.Min.Y+dy < frame.Min.Y {
-		dy = frame.Min.Y - r.Min.Y
-	}
-	return r.Add(image.Pt(dx, dy))
-}

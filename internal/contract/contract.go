@@ -22,7 +22,51 @@ const (
 	KeyArch     = "ferlive.arch"     // e.g. rlrcnet
 	KeyDataset  = "ferlive.dataset"  // e.g. fer2013
 	KeyAccuracy = "ferlive.accuracy" // test accuracy as a fraction, informative
+	// KeyUncertain (optional) says when a classification is shown as
+	// uncertain: "p=0.45,margin=0.1" (top probability below p, or its
+	// margin over the runner-up below margin). Absent: DefaultUncertain.
+	KeyUncertain = "ferlive.uncertain"
 )
+
+// Uncertain is the threshold below which a classification is too weak to
+// be shown as a finding: a top probability below P, or a margin over the
+// runner-up below Margin. Records keep every probability either way.
+type Uncertain struct {
+	P, Margin float64
+}
+
+// DefaultUncertain is the threshold of a model whose metadata sets none.
+var DefaultUncertain = Uncertain{P: 0.45, Margin: 0.1}
+
+// ParseUncertain parses "p=0.45,margin=0.1"; a key left out keeps its
+// default.
+func ParseUncertain(v string) (Uncertain, error) {
+	u := DefaultUncertain
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return Uncertain{}, fmt.Errorf("%q: want p=P,margin=M", v)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || !(f >= 0 && f <= 1) {
+			return Uncertain{}, fmt.Errorf("%q: %s must be a number in [0, 1]", v, k)
+		}
+		switch strings.TrimSpace(k) {
+		case "p":
+			u.P = f
+		case "margin":
+			u.Margin = f
+		default:
+			return Uncertain{}, fmt.Errorf("%q: unknown key %s, want p and margin", v, k)
+		}
+	}
+	return u, nil
+}
+
+// String formats u the way ParseUncertain reads it.
+func (u Uncertain) String() string {
+	return fmt.Sprintf("p=%g,margin=%g", u.P, u.Margin)
+}
 
 // Required lists the keys without which a model is refused.
 var Required = []string{KeyLabels, KeyInput, KeySize, KeyMean, KeyStd, KeyCrop}
@@ -47,6 +91,18 @@ type Spec struct {
 	Arch     string
 	Dataset  string
 	Accuracy string
+	// Uncertain is the model's own uncertainty threshold (KeyUncertain),
+	// nil when its metadata sets none; see UncertainOrDefault.
+	Uncertain *Uncertain
+}
+
+// UncertainOrDefault is the model's uncertainty threshold, or
+// DefaultUncertain when it sets none.
+func (s Spec) UncertainOrDefault() Uncertain {
+	if s.Uncertain != nil {
+		return *s.Uncertain
+	}
+	return DefaultUncertain
 }
 
 // Parse reads a Spec from metadata. Every problem is reported with the key
@@ -109,6 +165,13 @@ func Parse(meta map[string]string) (Spec, error) {
 		return Spec{}, fmt.Errorf("%s=%q: want probs or logits", KeyOutput, meta[KeyOutput])
 	}
 	s.Arch, s.Dataset, s.Accuracy = meta[KeyArch], meta[KeyDataset], meta[KeyAccuracy]
+	if v := strings.TrimSpace(meta[KeyUncertain]); v != "" {
+		u, err := ParseUncertain(v)
+		if err != nil {
+			return Spec{}, fmt.Errorf("%s: %w", KeyUncertain, err)
+		}
+		s.Uncertain = &u
+	}
 	return s, nil
 }
 
@@ -192,6 +255,9 @@ func (s Spec) Meta() map[string]string {
 	}
 	if s.Accuracy != "" {
 		m[KeyAccuracy] = s.Accuracy
+	}
+	if s.Uncertain != nil {
+		m[KeyUncertain] = s.Uncertain.String()
 	}
 	return m
 }
