@@ -131,6 +131,7 @@ install-kiosk: build
 	install -D -m 0644 $(ORT_LIB) $(PREFIX)/lib/ferlive/libonnxruntime.so.1
 	install -d $(PREFIX)/share/ferlive/models
 	install -m 0644 assets/models/*.onnx $(PREFIX)/share/ferlive/models/
+	install -m 0644 $(BLAZEFACE_ONNX) $(PREFIX)/share/ferlive/models/blazeface.onnx
 	install -D -m 0644 systemd/ferlive.service /etc/systemd/system/ferlive.service
 	[ -f /etc/ferlive/ferlive.env ] || install -D -m 0644 systemd/ferlive.env /etc/ferlive/ferlive.env
 	id ferlive >/dev/null 2>&1 || useradd --system --home /var/lib/ferlive --groups video ferlive

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	ortgo "github.com/yalue/onnxruntime_go"
 	"gocv.io/x/gocv"
@@ -24,6 +25,17 @@ const (
 	BlazeFaceThreshold = 0.6
 	// BlazeFaceNMS is the default IoU above which candidates merge.
 	BlazeFaceNMS = 0.3
+)
+
+// BlazeFace's boxes span brows to chin; the other detectors' (and the
+// classifiers' crop rule, ferlive.crop) span forehead to chin. Measured on
+// the four faces of the shared photos against the consensus of the Haar,
+// YuNet and UltraFace boxes (internal/synth): same width and horizontal
+// centre, 1.21-1.27 times the height, centre 0.15-0.19 heights higher.
+// Detect returns boxes in that convention.
+const (
+	blazeBoxHeight = 1.24
+	blazeBoxRaise  = 0.16
 )
 
 // BlazeFaceRel is where `make models` puts the converted BlazeFace model,
@@ -93,8 +105,9 @@ func blazeAnchors(size int) [2][]blazeAnchor {
 // TensorFlow.js to ONNX, run through ONNX Runtime. The frame is scaled to
 // fit the square input and padded (letterbox, never stretched); scores are
 // sigmoids of the classifier logits, boxes and landmarks are offsets from
-// the anchors in input pixels, and overlapping candidates merge by
-// MediaPipe's weighted NMS. Landmarks are the right eye, left eye, nose
+// the anchors in input pixels, overlapping candidates merge by MediaPipe's
+// weighted NMS, and boxes are extended to forehead-to-chin like the other
+// detectors' (blazeBoxHeight). Landmarks are the right eye, left eye, nose
 // tip, mouth centre, right and left ear tragion (the subject's right and
 // left). Not safe for concurrent use.
 type BlazeFace struct {
@@ -224,6 +237,12 @@ func (b *BlazeFace) Detect(frame gocv.Mat) ([]Face, error) {
 	}
 	b.cands = b.decode(b.cands[:0])
 	kept := weightedNMS(b.cands, b.nms)
+	for i := range kept {
+		c := &kept[i]
+		h := c.y2 - c.y1
+		cy := (c.y1+c.y2)/2 - blazeBoxRaise*h
+		c.y1, c.y2 = cy-blazeBoxHeight*h/2, cy+blazeBoxHeight*h/2
+	}
 	m := mapping{sx: float64(sz.X) / float64(w), sy: float64(sz.Y) / float64(h), bounds: image.Rect(0, 0, w, h)}
 	faces := make([]Face, 0, len(kept))
 	for i := range kept {
@@ -275,4 +294,26 @@ func (b *BlazeFace) Close() error {
 	err := b.sess.Close()
 	b.sess = nil
 	return err
+}
+
+// Resolve picks the detector the command line runs. An explicit kind is
+// kept. Without one, a model path chooses by its extension (.xml: haar,
+// else blazeface); with neither, BlazeFace is used when FindBlazeFace
+// (with fallback) finds its model, and otherwise Haar, with a notice
+// saying why and how to install BlazeFace.
+func Resolve(kind, model, fallback string) (outKind, outModel, notice string) {
+	switch {
+	case kind != "":
+		return kind, model, ""
+	case model != "":
+		if strings.EqualFold(filepath.Ext(model), ".xml") {
+			return "haar", model, ""
+		}
+		return "blazeface", model, ""
+	}
+	if p := FindBlazeFace(fallback); p != "" {
+		return "blazeface", p, ""
+	}
+	return "haar", "", "face detector: Haar cascade, because the BlazeFace model (" + BlazeFaceRel +
+		") was not found; it misses turned and dimly lit faces. Install BlazeFace with `make deps` (or pass --detector haar to silence this)"
 }

@@ -2,13 +2,11 @@ package facedetect
 
 import (
 	"image"
-	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
 	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/tfjs"
 )
 
 // Shared detector models, relative to the models folder.
@@ -21,21 +19,8 @@ const (
 	blazeModel = "blazeface/blazeface.json"
 )
 
-// blazefaceModel returns the BlazeFace ONNX model that `make models`
-// installs, or else converts the TF.js copy in the shared models folder
-// into the test's temporary folder; it skips when neither exists.
-func blazefaceModel(t testing.TB) string {
-	t.Helper()
-	if p := FindBlazeFace(""); p != "" {
-		return p
-	}
-	src := testenv.Model(t, blazeModel)
-	out := filepath.Join(t.TempDir(), "blazeface.onnx")
-	if err := tfjs.ConvertFile(src, out, tfjs.ConvertOptions{NCHW: true}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+// blazefaceModel returns the converted BlazeFace model (see testenv.BlazeFace).
+func blazefaceModel(t testing.TB) string { return testenv.BlazeFace(t) }
 
 // detectorCase names a detector configuration under test.
 type detectorCase struct {

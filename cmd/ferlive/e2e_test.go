@@ -67,6 +67,7 @@ type detectorCase struct {
 func detectorCases(t testing.TB) []detectorCase {
 	return []detectorCase{
 		{"haar", "haar", "", nil},
+		{"blazeface", "blazeface", testenv.BlazeFace(t), nil},
 		{"yunet", "yunet", testenv.Model(t, "yunet/yunet_n_dynamic.onnx"), nil},
 		{"ultraface", "ultraface", testenv.Model(t, "ultraface/version-RFB-320.onnx"), nil},
 	}

@@ -27,7 +27,9 @@ import (
 var (
 	defaultORTLib   string
 	defaultModelDir string
-	version         = "dev"
+	// defaultDetectorModel is the BlazeFace model `make models` converted.
+	defaultDetectorModel string
+	version              = "dev"
 )
 
 func init() {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -44,8 +45,8 @@ const mirrorHelp = "classify every face together with its mirror image, in the s
 
 func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (rlrcnet, lfnsb, or their int8 versions rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped rlrcnet-fer2013.onnx)")
-	fs.StringVar(&f.detector, "detector", "haar", "face detector: "+strings.Join(facedetect.Kinds, ", "))
-	fs.StringVar(&f.detModel, "detector-model", "", "detector model file (cascade XML for haar, default Debian's frontal face cascade; ONNX file for yunet and ultraface, required)")
+	fs.StringVar(&f.detector, "detector", "", "face detector: "+strings.Join(facedetect.Kinds, ", ")+" (default: blazeface when make deps installed it, else haar)")
+	fs.StringVar(&f.detModel, "detector-model", "", "detector model file (cascade XML for haar, default Debian's frontal face cascade; ONNX file for blazeface, default the one make deps converted; for yunet and ultraface, required)")
 	every := 1
 	if live {
 		every = 2
@@ -69,6 +70,9 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.StringVar(&f.jsonl, "jsonl", "", "write per-frame results as JSON Lines to this file")
 	fs.StringVar(&f.csv, "csv", "", "write per-face results as CSV to this file")
 }
+
+// noticeOnce prints the detector fallback notice once per process.
+var noticeOnce sync.Once
 
 // engine is what a run needs: the classifier, the detector and the stats.
 type engine struct {
@@ -134,6 +138,11 @@ func (f *runtimeFlags) open() (*engine, error) {
 		return nil, err
 	}
 	cls.SetMirror(f.mirror)
+	var notice string
+	f.detector, f.detModel, notice = facedetect.Resolve(f.detector, f.detModel, defaultDetectorModel)
+	if notice != "" {
+		noticeOnce.Do(func() { fmt.Fprintln(os.Stderr, "ferlive:", notice) })
+	}
 	det, err := facedetect.New(f.detector, f.detModel, facedetect.Options{
 		MaxSide: f.detectSize, MinSize: f.minFace, ORT: opts,
 	})

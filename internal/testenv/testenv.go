@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/ort"
+	"github.com/ferlive/ferlive/internal/tfjs"
 )
 
 // EnvData names the shared data folder (../shared/data in a checkout).
@@ -76,4 +77,30 @@ func ORT(t testing.TB) {
 	if err := ort.InitDefault("", ""); err != nil {
 		t.Fatalf("ONNX Runtime: %v", err)
 	}
+}
+
+// BlazeFace returns the BlazeFace ONNX model that `make models` installs
+// (.deps/models/blazeface/blazeface.onnx in the checkout holding the
+// working directory), or else converts the TensorFlow.js copy of the shared
+// models folder (blazeface/blazeface.json) into the test's temporary
+// folder; it skips when neither exists.
+func BlazeFace(t testing.TB) string {
+	t.Helper()
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			p := filepath.Join(d, ".deps", "models", "blazeface", "blazeface.onnx")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	src := Model(t, filepath.Join("blazeface", "blazeface.json"))
+	out := filepath.Join(t.TempDir(), "blazeface.onnx")
+	if err := tfjs.ConvertFile(src, out, tfjs.ConvertOptions{NCHW: true}); err != nil {
+		t.Fatalf("converting %s: %v", src, err)
+	}
+	return out
 }
