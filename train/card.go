@@ -331,6 +331,14 @@ func CommandLine(o Options) string {
 	add(o.Schedule != def.Schedule, "--schedule "+o.Schedule)
 	add(o.Warmup != def.Warmup, fmt.Sprintf("--warmup %g", o.Warmup))
 	add(o.Mask != "auto", "--mask "+o.Mask)
+	add(o.Shift != def.Shift, fmt.Sprintf("--shift %g", o.Shift))
+	add(o.Scale != def.Scale, fmt.Sprintf("--zoom %g", o.Scale))
+	add(o.Rotate != def.Rotate, fmt.Sprintf("--rotate %g", o.Rotate))
+	add(o.NoFlip, "--no-flip")
+	add(o.Shear != 0, fmt.Sprintf("--shear %g", o.Shear))
+	add(o.BoxJitter != 0, fmt.Sprintf("--box-jitter %g", o.BoxJitter))
+	add(o.AugLight != 0, fmt.Sprintf("--aug-light %g", o.AugLight))
+	add(o.AugSmall != 0, fmt.Sprintf("--aug-small %g", o.AugSmall))
 	add(o.Act != "auto", "--act "+o.Act)
 	add(o.Clip != "auto", "--clip "+o.Clip)
 	add(o.SA != "auto", "--sa "+o.SA)
@@ -571,6 +579,18 @@ func (r *ModelReport) WriteCard(path string) error {
 		p("- BBN's weight a was fixed at %s (`--bbn-alpha`) instead of following its cumulative schedule.\n", st.Options.BBNAlpha)
 	}
 	p("- Augmentation (training only): horizontal flip, shift up to %g of the side, zoom +-%g, rotation +-%g deg", st.Options.Shift, st.Options.Scale, st.Options.Rotate)
+	if st.Options.Shear > 0 {
+		p(", shear +-%g deg", st.Options.Shear)
+	}
+	if st.Options.BoxJitter > 0 {
+		p(", detector-box jitter %g (side x exp(+-%g), aspect x exp(+-%g), centre +-%g of the side)", st.Options.BoxJitter, st.Options.BoxJitter, st.Options.BoxJitter/2, st.Options.BoxJitter/2)
+	}
+	if st.Options.AugLight > 0 {
+		p(", light changes with p %g (brightness, gamma, contrast; low-light noise half of the time)", st.Options.AugLight)
+	}
+	if st.Options.AugSmall > 0 {
+		p(", small-face degradations with p %g (blur, downscale to 10-32 px and back, JPEG quality 5-50)", st.Options.AugSmall)
+	}
 	if st.Mask {
 		p(", improved random masking (p 0.5, area 0.04-0.3, aspect 0.3-3.3, top edge in the upper half of the face)")
 	}

@@ -39,6 +39,10 @@ type Options struct {
 	Scale         float64  `json:"scale"`
 	Rotate        float64  `json:"rotate"`
 	NoFlip        bool     `json:"no_flip"`
+	Shear         float64  `json:"shear,omitempty"`      // max shear, degrees (pose)
+	BoxJitter     float64  `json:"box_jitter,omitempty"` // detector-box jitter: side, aspect and centre
+	AugLight      float64  `json:"aug_light,omitempty"`  // probability of a light change (brightness, gamma, contrast, low-light noise)
+	AugSmall      float64  `json:"aug_small,omitempty"`  // probability of a small-face degradation (blur, downscale-then-enlarge, JPEG)
 	Act           string   `json:"act"`
 	Clip          string   `json:"clip"`
 	SA            string   `json:"sa"`
@@ -96,6 +100,10 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.Scale, "zoom", 0.1, "max random zoom in/out")
 	fs.Float64Var(&o.Rotate, "rotate", 10, "max random rotation, degrees")
 	fs.BoolVar(&o.NoFlip, "no-flip", false, "disable horizontal flips")
+	fs.Float64Var(&o.Shear, "shear", 0, "max random shear in degrees, along x and y independently (pose: a face turned a little away); 0: none")
+	fs.Float64Var(&o.BoxJitter, "box-jitter", 0, "vary the crop as a face detector's box varies: its side by up to a factor exp(+-J), its aspect by exp(+-J/2), its centre by up to J/2 of the side (e.g. 0.15); 0: none")
+	fs.Float64Var(&o.AugLight, "aug-light", 0, "probability of a random light change per training face: brightness (gain 0.3-1.4), gamma (0.7-1.8), contrast (x0.25-1.2), then half of the time low-light sensor noise; 0: never")
+	fs.Float64Var(&o.AugSmall, "aug-small", 0, "probability of a random small-face degradation per training face: one or more of Gaussian blur, a downscale to a face of 10-32 pixels enlarged back, and JPEG at quality 5-50; 0: never")
 	fs.StringVar(&o.Act, "act", "auto", "activation override: relu, betamish or auto (per --variant)")
 	fs.StringVar(&o.Clip, "clip", "auto", "Clip_K5 units override: on, off, auto")
 	fs.StringVar(&o.SA, "sa", "auto", "shuffle attention override: on, off, auto")
@@ -159,6 +167,12 @@ func (o *Options) Validate() error {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("--teacher: %w", err)
 		}
+	}
+	if o.Shear < 0 || o.Shear >= 45 || o.BoxJitter < 0 || o.BoxJitter > 0.5 {
+		return fmt.Errorf("--shear %g, --box-jitter %g: want a shear of 0 to 45 degrees (exclusive) and a jitter of 0 to 0.5", o.Shear, o.BoxJitter)
+	}
+	if o.AugLight < 0 || o.AugLight > 1 || o.AugSmall < 0 || o.AugSmall > 1 {
+		return fmt.Errorf("--aug-light %g, --aug-small %g: want probabilities in [0, 1]", o.AugLight, o.AugSmall)
 	}
 	if o.KeepEpochs < 0 {
 		return fmt.Errorf("--keep-epochs %d: want 0 or more", o.KeepEpochs)

@@ -548,7 +548,8 @@ func (t *Trainer) alpha(epoch int) float64 {
 
 func (t *Trainer) loader() *data.Loader {
 	o := t.opt
-	aug := data.Augment{Flip: !o.NoFlip, Shift: o.Shift, Scale: o.Scale, Rotate: o.Rotate}
+	aug := data.Augment{Flip: !o.NoFlip, Shift: o.Shift, Scale: o.Scale, Rotate: o.Rotate,
+		Shear: o.Shear, Jitter: o.BoxJitter, Light: o.AugLight, Small: o.AugSmall}
 	if t.st.Mask {
 		aug.Mask = data.PaperMask()
 	}
