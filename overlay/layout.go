@@ -289,19 +289,17 @@ func (r *Renderer) layout(w, h int, faces []Face, hud *HUD) (Layout, error) {
 		if sizes[i] == (image.Point{}) || !fw.fl.Panel.Empty() {
 			continue
 		}
-		k := 0
-		for ; k < numPanelPlaces; k++ {
+		place := -1
+		for _, k := range panelOrder[chipSide(fw.fl.Label, fw.fl.Ring)] {
 			if p := panelRect(fw, k, sizes[i], frame); sp.free(p) {
 				fw.fl.Panel = p
 				sp.place(p)
+				place = k
 				break
 			}
 		}
 		if fw.mem != nil {
-			fw.mem.panel = int8(k)
-			if k == numPanelPlaces {
-				fw.mem.panel = -1
-			}
+			fw.mem.panel = int8(place)
 		}
 	}
 	for i := range work {
@@ -456,8 +454,7 @@ func (r *Renderer) chipItems(fw *faceWork, labels []item) []item {
 
 // panelRect is fw's panel of the given size at place k.
 func panelRect(fw *faceWork, k int, size image.Point, frame image.Rectangle) image.Rectangle {
-	group := fw.fl.Ring.Union(fw.fl.Label)
-	return panelPlace(k, group, frame, fw.fl.Ring.Min.X, fw.m.gap, size)
+	return panelPlace(k, fw.fl.Ring.Union(fw.fl.Label), fw.fl.Label, frame, fw.m.gap, size)
 }
 
 // bars is the number of probability bars for a face with n classes.

@@ -87,23 +87,44 @@ func chipPlace(k int, ring, frame image.Rectangle, w, h int) image.Rectangle {
 }
 
 // Places of a probability panel around its face's ring and chip (the
-// group), in order of preference: right of the group level with its top,
-// left of it, under it, over it, then right or left level with its bottom.
+// group): beside the group level with its top or bottom, or stacked on the
+// chip, away from the face.
 const (
 	panelRightTop = iota
 	panelLeftTop
-	panelBelow
-	panelAbove
 	panelRightBottom
 	panelLeftBottom
+	panelBelowChip
+	panelAboveChip
+	panelBelowGroup
+	panelAboveGroup
 	numPanelPlaces
 )
 
-// panelPlace returns the rectangle of a size panel at place k around group
-// (a face's ring and chip), gap away from it, starting at the ring's left
-// edge left when above or below, moved along the group's side to stay
-// inside frame.
-func panelPlace(k int, group, frame image.Rectangle, left, gap int, size image.Point) image.Rectangle {
+// panelOrder lists the panel places in order of preference for a chip
+// above, below or beside its face: level with the chip first, so that the
+// panel reads as the chip's continuation.
+var panelOrder = [3][]int{
+	{panelRightTop, panelLeftTop, panelAboveChip, panelRightBottom, panelLeftBottom, panelBelowGroup}, // chip above
+	{panelRightBottom, panelLeftBottom, panelBelowChip, panelRightTop, panelLeftTop, panelAboveGroup}, // chip below
+	{panelBelowChip, panelAboveChip, panelRightTop, panelLeftTop, panelRightBottom, panelLeftBottom},  // chip beside
+}
+
+// chipSide is 0, 1 or 2 for a chip above, below or beside ring.
+func chipSide(chip, ring image.Rectangle) int {
+	switch {
+	case chip.Max.Y <= ring.Min.Y:
+		return 0
+	case chip.Min.Y >= ring.Max.Y:
+		return 1
+	}
+	return 2
+}
+
+// panelPlace returns the rectangle of a size panel at place k beside
+// group (a face's ring and chip) or stacked on chip, gap away from them,
+// moved along their side to stay inside frame.
+func panelPlace(k int, group, chip, frame image.Rectangle, gap int, size image.Point) image.Rectangle {
 	w, h := size.X, size.Y
 	var r image.Rectangle
 	switch k {
@@ -115,10 +136,14 @@ func panelPlace(k int, group, frame image.Rectangle, left, gap int, size image.P
 		r = image.Rect(group.Max.X+gap, group.Max.Y-h, group.Max.X+gap+w, group.Max.Y)
 	case panelLeftBottom:
 		r = image.Rect(group.Min.X-gap-w, group.Max.Y-h, group.Min.X-gap, group.Max.Y)
-	case panelBelow:
-		return slideX(image.Rect(left, group.Max.Y+gap, left+w, group.Max.Y+gap+h), frame)
-	case panelAbove:
-		return slideX(image.Rect(left, group.Min.Y-gap-h, left+w, group.Min.Y-gap), frame)
+	case panelBelowChip:
+		return slideX(image.Rect(chip.Min.X, chip.Max.Y+gap, chip.Min.X+w, chip.Max.Y+gap+h), frame)
+	case panelAboveChip:
+		return slideX(image.Rect(chip.Min.X, chip.Min.Y-gap-h, chip.Min.X+w, chip.Min.Y-gap), frame)
+	case panelBelowGroup:
+		return slideX(image.Rect(chip.Min.X, group.Max.Y+gap, chip.Min.X+w, group.Max.Y+gap+h), frame)
+	case panelAboveGroup:
+		return slideX(image.Rect(chip.Min.X, group.Min.Y-gap-h, chip.Min.X+w, group.Min.Y-gap), frame)
 	}
 	return slideY(r, frame)
 }
