@@ -83,6 +83,26 @@ func TestBlazeFaceLetterbox(t *testing.T) {
 	}
 }
 
+// obama_and_biden.jpg holds three faces (Obama, Biden, a girl in the
+// lower right) and a raised hand that BlazeFace scores 0.37: the default
+// threshold keeps the faces and drops the hand.
+func TestBlazeFaceHand(t *testing.T) {
+	img := readPhoto(t, "obama_and_biden.jpg")
+	fs, err := newDetector(t, detectorCase{"blazeface", "blazeface", blazeModel}, Options{}).Detect(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hand := image.Rect(110, 120, 310, 340)
+	for _, f := range fs {
+		if IoU(f.Box, hand) > 0.3 {
+			t.Errorf("the raised hand was taken for a face: %v (score %.2f)", f.Box, f.Score)
+		}
+	}
+	if len(fs) != 3 {
+		t.Errorf("%d faces %v, want 3", len(fs), boxes(fs))
+	}
+}
+
 // The command line's detector choice: explicit kinds and models win; by
 // default BlazeFace when its model is found, else Haar with a notice that
 // names the missing model and `make deps`.
