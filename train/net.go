@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
+	"github.com/ferlive/ferlive/train/faceres"
 	"github.com/ferlive/ferlive/train/lfnsb"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/rlrcnet"
@@ -142,6 +143,40 @@ func (n lfnsbNet) Size() int { return n.Cfg.Size }
 // Opset implements Net.
 func (n lfnsbNet) Opset() int64 { return lfnsb.Opset }
 
+// faceresNet adapts the FaceRes expression model: cross-entropy (soft
+// with FER+ votes or a teacher's targets).
+type faceresNet struct{ *faceres.Model }
+
+// Loss implements Net.
+func (n faceresNet) Loss(x *torch.Tensor, t Targets) (loss, logits *torch.Tensor) {
+	z := n.Forward(x, true)
+	return t.ce(z, 0, x.Shape()[0]), z
+}
+
+// BranchLogits implements Net.
+func (n faceresNet) BranchLogits(x *torch.Tensor) []*torch.Tensor {
+	return []*torch.Tensor{n.Forward(x, false)}
+}
+
+// CalibrationLogits implements Net.
+func (n faceresNet) CalibrationLogits(x *torch.Tensor) []*torch.Tensor {
+	f := n.Frozen
+	n.Frozen = 0 // re-estimate every batch norm
+	defer func() { n.Frozen = f }()
+	return []*torch.Tensor{n.FC.Forward(n.Pooled(x, true), false)}
+}
+
+// Export implements Net (one branch: w does not apply).
+func (n faceresNet) Export(_ float64, spec contract.Spec) (*onnx.Model, error) {
+	return n.Model.Export(spec)
+}
+
+// Size implements Net.
+func (n faceresNet) Size() int { return n.Cfg.Size }
+
+// Opset implements Net.
+func (n faceresNet) Opset() int64 { return faceres.Opset }
+
 // newNet builds the model a run state describes, with weights from seed.
 func newNet(st *State, seed int64) (Net, error) {
 	switch st.arch() {
@@ -151,6 +186,15 @@ func newNet(st *State, seed int64) (Net, error) {
 			return nil, err
 		}
 		return rlrcnetNet{m}, nil
+	case "faceres":
+		if st.FaceRes == nil {
+			return nil, fmt.Errorf("run state of arch faceres lacks its model configuration")
+		}
+		m, err := faceres.New(*st.FaceRes, seed)
+		if err != nil {
+			return nil, err
+		}
+		return faceresNet{m}, nil
 	case "lfnsb":
 		if st.LFNSB == nil {
 			return nil, fmt.Errorf("run state of arch lfnsb lacks its model configuration")

@@ -64,13 +64,17 @@ type Options struct {
 	CHAlpha       float64  `json:"ch_alpha,omitempty"`       // LFNSB: Cosine-Harmony's alpha
 	Teacher       string   `json:"teacher,omitempty"`        // exported models whose predictions are mixed into the training targets (comma-separated)
 	TeacherWeight float64  `json:"teacher_weight,omitempty"` // weight of the teachers' predictions in the targets
+	Pretrained    string   `json:"pretrained,omitempty"`     // faceres: the TensorFlow.js FaceRes model the backbone starts from
+	Freeze        int      `json:"freeze,omitempty"`         // faceres: leading layers kept frozen
 	ORTLib        string   `json:"-"`                        // ONNX Runtime library for the teachers (--ort-lib)
 	ortFallback   string   // the library the binary's build found (Installation.ORTLib)
 }
 
 // Flags registers the options on fs with their defaults.
 func (o *Options) Flags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Arch, "arch", "rlrcnet", "model architecture: rlrcnet or lfnsb")
+	fs.StringVar(&o.Arch, "arch", "rlrcnet", "model architecture: rlrcnet, lfnsb, or faceres (MobileNet v1 starting from the face-recognition weights of HSE FaceRes, see --pretrained)")
+	fs.StringVar(&o.Pretrained, "pretrained", "", "faceres: HSE FaceRes as a TensorFlow.js graph model (faceres-deep.json with its .bin, which make models fetches; default: $FERLIVE_MODELS/faceres/faceres-deep.json or .deps/models/faceres-deep.json); not needed with --init-from")
+	fs.IntVar(&o.Freeze, "freeze", 0, "faceres: keep the first N of its 27 convolutions frozen (inference statistics, no gradients): cheaper steps, and the face-recognition features of the early layers kept")
 	fs.StringVar(&o.Variant, "variant", "full", "ablation row of the paper's Table 3: shufflenet, rm, clipk5, sa, full")
 	fs.StringVar(&o.Data, "data", "", "dataset: image-folder directory or .tar.gz (<root>/{train,[val,]test}/<class>/*: FER2013, RAF-DB, CK+, AffectNet exports, your own faces), or a folder holding fer2013.tar.gz; or FER+ (ferplus.tar.gz or its folder)")
 	fs.StringVar(&o.Dataset, "dataset", "auto", "fer2013 (train on Training, select on PublicTest, report PrivateTest; 7 classes), ferplus (train on FER2013Train, select on FER2013Valid, report FER2013Test; 8 classes with contempt), folders (your own faces: <root>/train/<class>/*, <root>/test/<class>/*, optionally <root>/val/<class>/*, else every 10th training image per class is held out for selection; the classes are the folder names), or auto (ferplus for the FER+ layout, fer2013 for Training_/PublicTest_/PrivateTest_ files, else folders)")
@@ -144,8 +148,15 @@ func (o *Options) Validate() error {
 		if o.CHWeight < 0 || o.CHAlpha < 0 || o.CHAlpha > 1 {
 			return fmt.Errorf("--ch-weight %g, --ch-alpha %g: want a weight >= 0 and alpha in [0, 1]", o.CHWeight, o.CHAlpha)
 		}
+	case "faceres":
+		if o.Size != 0 && (o.Size < 64 || o.Size > 224) {
+			return fmt.Errorf("--size %d: faceres takes 64 to 224", o.Size)
+		}
+		if o.Freeze < 0 || o.Freeze > 27 {
+			return fmt.Errorf("--freeze %d: want 0 to 27 layers", o.Freeze)
+		}
 	default:
-		return fmt.Errorf("--arch %q: want rlrcnet or lfnsb", o.Arch)
+		return fmt.Errorf("--arch %q: want rlrcnet, lfnsb or faceres", o.Arch)
 	}
 	switch o.Dataset {
 	case "auto", "fer2013", "ferplus", "folders", "":

@@ -20,6 +20,7 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/metrics"
 	"github.com/ferlive/ferlive/train/data"
+	"github.com/ferlive/ferlive/train/faceres"
 	"github.com/ferlive/ferlive/train/lfnsb"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/rlrcnet"
@@ -30,8 +31,9 @@ import (
 // to resume it and to export it.
 type State struct {
 	Options   Options         `json:"options"`
-	Model     rlrcnet.Config  `json:"model"`           // RLR-CNet runs
-	LFNSB     *lfnsb.Config   `json:"lfnsb,omitempty"` // LFNSB runs
+	Model     rlrcnet.Config  `json:"model"`             // RLR-CNet runs
+	LFNSB     *lfnsb.Config   `json:"lfnsb,omitempty"`   // LFNSB runs
+	FaceRes   *faceres.Config `json:"faceres,omitempty"` // FaceRes runs
 	Mask      bool            `json:"mask"`
 	Mean      float32         `json:"mean"`
 	Std       float32         `json:"std"`
@@ -87,6 +89,9 @@ func (st *State) dataset() string {
 func (st *State) size() int {
 	if st.LFNSB != nil {
 		return st.LFNSB.Size
+	}
+	if st.FaceRes != nil {
+		return st.FaceRes.Size
 	}
 	return st.Model.Size
 }
@@ -248,13 +253,23 @@ func (t *Trainer) setup() error {
 		}
 		if o.Size == 0 {
 			o.Size = 48
-			if o.Arch == "lfnsb" {
+			switch o.Arch {
+			case "lfnsb":
 				o.Size = DefaultLFNSBSize
+			case "faceres":
+				o.Size = DefaultFaceResSize
 			}
+		}
+		if o.Arch == "faceres" && o.InitFrom == "" {
+			p, err := findPretrained(o.Pretrained)
+			if err != nil {
+				return err
+			}
+			o.Pretrained = p
 		}
 		t.opt = o
 	}
-	st := State{Options: o, Model: t.st.Model, LFNSB: t.st.LFNSB}
+	st := State{Options: o, Model: t.st.Model, LFNSB: t.st.LFNSB, FaceRes: t.st.FaceRes}
 	size := o.Size
 	if o.Resume {
 		size = t.st.size()
@@ -335,6 +350,10 @@ func (t *Trainer) setup() error {
 		mean, std := t.train.MeanStd()
 		t.st = State{Options: o, Mean: mean, Std: std, Labels: labels, BestEpoch: -1, Started: time.Now().UTC()}
 		switch o.Arch {
+		case "faceres":
+			c := faceres.Default(size, len(labels))
+			t.st.FaceRes = &c
+			t.st.Mask = o.Mask == "on"
 		case "lfnsb":
 			c := lfnsb.Default(size, len(labels))
 			t.st.LFNSB = &c
@@ -369,12 +388,25 @@ func (t *Trainer) setup() error {
 		if err := t.initFrom(o.InitFrom); err != nil {
 			return err
 		}
+	} else if !o.Resume && t.st.FaceRes != nil {
+		if err := t.initPretrained(o.Pretrained); err != nil {
+			return err
+		}
+	}
+	if f, ok := m.(faceresNet); ok {
+		if err := f.Freeze(o.Freeze); err != nil {
+			return err
+		}
 	}
 	if t.opt.InferWeight < 0 { // auto, not settled by --init-from
 		t.opt.InferWeight, t.st.Options.InferWeight = bbnInferWeight, bbnInferWeight
 	}
 	var ps []torch.Param
-	for _, v := range m.Vars() {
+	vars := m.Vars()
+	if f, ok := m.(faceresNet); ok {
+		vars = f.TrainVars() // frozen layers are not optimised
+	}
+	for _, v := range vars {
 		if v.Buffer {
 			continue
 		}
@@ -397,6 +429,11 @@ func (t *Trainer) setup() error {
 			return err
 		}
 		t.logf("resumed %s at epoch %d step %d (best %s %.2f%% at epoch %d)", o.Out, t.st.Epoch+1, t.st.Step, valName, 100*t.st.BestAcc, t.st.BestEpoch)
+	}
+	if t.st.FaceRes != nil {
+		t.logf("model faceres: %s; %d frozen layers, %d parameters; mean %.4f std %.4f; %d torch threads",
+			t.st.FaceRes, o.Freeze, t.st.Params, t.st.Mean, t.st.Std, torch.NumThreads())
+		return nil
 	}
 	if t.st.LFNSB != nil {
 		t.logf("model lfnsb: %s; mask=%v, %d parameters; Cosine-Harmony weight %g alpha %g; mean %.4f std %.4f; %d torch threads",

@@ -136,6 +136,20 @@ func (ReLU) Export(e *Exporter, in string) string { return e.B.Op("Relu", []stri
 // Name implements Activation.
 func (ReLU) Name() string { return "relu" }
 
+// ReLU6 is min(max(x, 0), 6), MobileNet's activation.
+type ReLU6 struct{}
+
+// Apply implements Activation.
+func (ReLU6) Apply(x *torch.Tensor) *torch.Tensor { return x.MustRelu6() }
+
+// Export implements Activation (Clip with bounds as inputs, opset 11+).
+func (ReLU6) Export(e *Exporter, in string) string {
+	return e.B.Op("Clip", []string{in, e.B.Floats("clip_min", nil, []float32{0}), e.B.Floats("clip_max", nil, []float32{6})})
+}
+
+// Name implements Activation.
+func (ReLU6) Name() string { return "relu6" }
+
 // BetaMish is RLR-CNet's activation as printed in the paper:
 // f(x) = x * tanh(ln(1 + exp(A*x / sqrt(B + x^2)))), A=7, B=35.
 // The inner term A*x/sqrt(B+x^2) is a smooth sign-like squashing of x into
@@ -185,7 +199,20 @@ type ConvBN struct {
 	W *torch.Tensor
 	Norm
 	In, Out, K, Stride, Pad, Group int64
-	Act                            Activation // nil: linear
+	// Pads, when not all zero, replaces Pad by explicit zero padding
+	// (top, left, bottom, right): TensorFlow's "SAME" padding of a
+	// stride-2 convolution on an even side is 0 before and 1 after.
+	Pads [4]int64
+	Act  Activation // nil: linear
+}
+
+// SamePads returns TensorFlow's "SAME" padding (top, left, bottom, right)
+// of a k x k convolution with stride s on a side x side input.
+func SamePads(side, k, s int64) [4]int64 {
+	out := (side + s - 1) / s
+	total := max((out-1)*s+k-side, 0)
+	lo := total / 2
+	return [4]int64{lo, lo, total - lo, total - lo}
 }
 
 // NewConvBN makes a ConvBN with He-normal weights (fan in).
@@ -204,7 +231,16 @@ func NewConvBN(rng *rand.Rand, in, out, k, stride, groups int64, act Activation)
 
 // Forward implements Layer.
 func (c *ConvBN) Forward(x *torch.Tensor, train bool) *torch.Tensor {
-	y := c.Norm.Forward(x.MustConv2d(c.W, nil, c.Stride, c.Pad, c.Group), train)
+	pad := c.Pad
+	if c.Pads != [4]int64{} {
+		p := c.Pads
+		if p[0] == p[2] && p[1] == p[3] && p[0] == p[1] {
+			pad = p[0]
+		} else {
+			x, pad = x.MustPad2d(p[1], p[3], p[0], p[2]), 0
+		}
+	}
+	y := c.Norm.Forward(x.MustConv2d(c.W, nil, c.Stride, pad, c.Group), train)
 	if c.Act != nil {
 		y = c.Act.Apply(y)
 	}
@@ -232,11 +268,15 @@ func (c *ConvBN) Folded() (w, b []float32) {
 // Export implements Layer.
 func (c *ConvBN) Export(e *Exporter, in string) string {
 	w, b := c.Folded()
+	pads := []int64{c.Pad, c.Pad, c.Pad, c.Pad}
+	if c.Pads != [4]int64{} {
+		pads = c.Pads[:]
+	}
 	y := e.B.Op("Conv", []string{in,
 		e.B.Floats("conv_w", []int64{c.Out, c.In / c.Group, c.K, c.K}, w),
 		e.B.Floats("conv_b", []int64{c.Out}, b)},
 		onnx.AInts("kernel_shape", c.K, c.K), onnx.AInts("strides", c.Stride, c.Stride),
-		onnx.AInts("pads", c.Pad, c.Pad, c.Pad, c.Pad), onnx.AInt("group", c.Group),
+		onnx.AInts("pads", pads...), onnx.AInt("group", c.Group),
 		onnx.AInts("dilations", 1, 1))
 	if c.Act != nil {
 		y = c.Act.Export(e, y)

@@ -151,3 +151,14 @@ func set(t *torch.Tensor, data []float32) {
 		panic(err)
 	}
 }
+
+// SetWeights sets a ConvBN's kernel w (its own layout) and its inference
+// batch norm y = s*z + t per channel (Norm.SetAffine), panicking on a size
+// mismatch: how weights read from another framework enter a layer.
+func SetWeights(c *ConvBN, w, s, t []float32) {
+	if int64(len(w)) != c.W.Numel() {
+		panic(fmt.Errorf("convolution of %d weights given %d", c.W.Numel(), len(w)))
+	}
+	set(c.W, w)
+	c.Norm.SetAffine(s, t)
+}

@@ -154,6 +154,7 @@ char *ct_unary(int op, tensor x, tensor *out) {
       case U_SUM: r = a.sum(); break;
       case U_MEAN: r = a.mean(); break;
       case U_LOG1P: r = at::log1p(a); break;
+      case U_RELU6: r = at::hardtanh(a, 0, 6); break;
       default: throw std::runtime_error("unary: unknown op");
     }
     *out = wrap(r);
@@ -207,6 +208,10 @@ char *ct_reshape(tensor x, const int64_t *shape, int ndim, tensor *out) {
 }
 
 char *ct_transpose(tensor x, int64_t d0, int64_t d1, tensor *out) { GUARD({ *out = wrap(T(x).transpose(d0, d1)); }) }
+
+char *ct_pad2d(tensor x, int64_t left, int64_t right, int64_t top, int64_t bottom, tensor *out) {
+  GUARD({ *out = wrap(at::constant_pad_nd(T(x), {left, right, top, bottom}, 0)); })
+}
 
 char *ct_narrow(tensor x, int64_t dim, int64_t start, int64_t len, tensor *out) {
   GUARD({ *out = wrap(T(x).narrow(dim, start, len)); })

@@ -9,7 +9,7 @@ extern "C" {
 typedef void *tensor;
 typedef void *optim;
 
-enum { U_RELU, U_TANH, U_SIGMOID, U_SOFTPLUS, U_SQRT, U_NEG, U_EXP, U_LOG, U_ABS, U_CONTIG, U_DETACH, U_CLONE, U_SUM, U_MEAN, U_LOG1P };
+enum { U_RELU, U_TANH, U_SIGMOID, U_SOFTPLUS, U_SQRT, U_NEG, U_EXP, U_LOG, U_ABS, U_CONTIG, U_DETACH, U_CLONE, U_SUM, U_MEAN, U_LOG1P, U_RELU6 };
 enum { B_ADD, B_SUB, B_MUL, B_DIV };
 enum { S_ADD, S_MUL, S_POW, S_RSUB };
 
@@ -37,6 +37,7 @@ char *ct_group_norm(tensor x, int64_t groups, tensor w, tensor b, double eps, te
 char *ct_linear(tensor x, tensor w, tensor b, tensor *out);
 char *ct_reshape(tensor x, const int64_t *shape, int ndim, tensor *out);
 char *ct_transpose(tensor x, int64_t d0, int64_t d1, tensor *out);
+char *ct_pad2d(tensor x, int64_t left, int64_t right, int64_t top, int64_t bottom, tensor *out);
 char *ct_narrow(tensor x, int64_t dim, int64_t start, int64_t len, tensor *out);
 char *ct_cat(const tensor *xs, int n, int64_t dim, tensor *out);
 char *ct_reduce_dims(tensor x, const int64_t *dims, int n, int keepdim, int mean, tensor *out);

@@ -379,6 +379,24 @@ func (t *Tensor) Transpose(d0, d1 int64) (*Tensor, error) {
 	return result(&c, C.ct_transpose(ptr(t), C.int64_t(d0), C.int64_t(d1), &c), t)
 }
 
+// Pad2d zero-pads the last two dimensions: left and right columns, top
+// and bottom rows (TensorFlow's asymmetric "SAME" padding).
+func (t *Tensor) Pad2d(left, right, top, bottom int64) (*Tensor, error) {
+	var c C.tensor
+	return result(&c, C.ct_pad2d(ptr(t), C.int64_t(left), C.int64_t(right), C.int64_t(top), C.int64_t(bottom), &c), t)
+}
+
+// MustPad2d panics on error.
+func (t *Tensor) MustPad2d(left, right, top, bottom int64) *Tensor {
+	return must(t.Pad2d(left, right, top, bottom))
+}
+
+// Relu6 is min(max(x, 0), 6) (MobileNet's activation).
+func (t *Tensor) Relu6() (*Tensor, error) { return t.unary(C.U_RELU6) }
+
+// MustRelu6 panics on error.
+func (t *Tensor) MustRelu6() *Tensor { return must(t.Relu6()) }
+
 // Narrow returns length elements of dimension dim from start (a view).
 func (t *Tensor) Narrow(dim, start, length int64) (*Tensor, error) {
 	var c C.tensor
