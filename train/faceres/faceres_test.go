@@ -14,6 +14,7 @@ import (
 	"github.com/ferlive/ferlive/internal/ort"
 	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/internal/tfjs"
+	"github.com/ferlive/ferlive/internal/tfjs/tfjsref"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/torch"
 )
@@ -125,4 +126,117 @@ func TestImportExportParity(t *testing.T) {
 	if d, top := maxDiff(outs[0], outs[1]); d > 1e-4*top {
 		t.Errorf("gray model and RGB model on replicated gray differ by %.3g (largest %.3g)", d, top)
 	}
+}
+
+// The imported backbone reproduces what TensorFlow.js computes with the
+// published model on faces from the shared photos (reference outputs in
+// internal/tfjs/tfjsref): the 1024-d descriptor with all 13 blocks and the
+// pooled conv_pw_11 map with 11, to 1e-4 of the output's scale, in libtorch
+// and in ONNX Runtime; and the descriptors of the same person are closer
+// than those of two people.
+func TestTFJSReference(t *testing.T) {
+	testenv.ORT(t)
+	torch.SetNumThreads(2)
+	g := loadFaceRes(t)
+	data := testenv.Data(t)
+	cases, err := tfjsref.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, depth := range []int{13, 11} {
+		want := tfjsref.Descriptor
+		if depth == 11 {
+			want = tfjsref.PoolPW11
+		}
+		cfg := Default(224, 7)
+		cfg.Channels, cfg.Depth = 3, depth
+		m, err := New(cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.ImportTFJS(g, 0, 1.0/255); err != nil {
+			t.Fatal(err)
+		}
+		om, err := m.ExportFeatures()
+		if err != nil {
+			t.Fatal(err)
+		}
+		desc := map[string][]float32{}
+		person := map[string]string{}
+		for _, c := range cases {
+			if c.Person == "" {
+				continue
+			}
+			px, err := c.Pixels(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nchw := make([]float32, len(px))
+			hw := c.Size * c.Size
+			for i := 0; i < hw; i++ {
+				for ch := 0; ch < 3; ch++ {
+					nchw[ch*hw+i] = px[i*3+ch]
+				}
+			}
+			s := int64(c.Size)
+			lt := features(t, m, nchw, 1, 3, s, s)
+			ox := runORT(t, om, nchw, 1, 3, s, s)
+			ref := c.Outputs[want].Values
+			if d, top := maxDiff(ref, lt); d > 1e-4*top {
+				t.Errorf("depth %d %s: libtorch differs from TF.js by %.3g (largest %.3g)", depth, c.Name, d, top)
+			}
+			if d, top := maxDiff(ref, ox); d > 1e-4*top {
+				t.Errorf("depth %d %s: ONNX Runtime differs from TF.js by %.3g (largest %.3g)", depth, c.Name, d, top)
+			}
+			desc[c.Name], person[c.Name] = lt, c.Person
+		}
+		if depth != 13 {
+			continue
+		}
+		var same, other []float64
+		for a := range desc {
+			for b := range desc {
+				if a >= b {
+					continue
+				}
+				if cs := cosine(desc[a], desc[b]); person[a] == person[b] {
+					same = append(same, cs)
+				} else {
+					other = append(other, cs)
+				}
+			}
+		}
+		if len(same) == 0 || len(other) == 0 {
+			t.Fatalf("no pairs to compare")
+		}
+		if minOf(same) <= maxOf(other) {
+			t.Errorf("identities do not separate: same person cosine %v, different people %v", same, other)
+		}
+	}
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+func minOf(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
 }
