@@ -126,10 +126,10 @@ func formatTime(ms float64) string {
 	return strings.TrimSuffix(formatMs(ms), " ms")
 }
 
-// hudCorners returns the HUD's corners in order of preference: the corner
-// the options ask for, or else the corner used last and then the corners
+// hudCorners returns the HUD's places in order of preference: the corner
+// the options ask for, or else the place used last and then the corners
 // with the fewest faces (by box centre), top before bottom and left before
-// right among equals.
+// right among equals; then the middles of the edges.
 func (r *Renderer) hudCorners(frame image.Rectangle, rings []image.Rectangle, last int) []Corner {
 	all := []Corner{TopLeft, TopRight, BottomLeft, BottomRight}
 	if r.opts.HUDCorner != AutoCorner {
@@ -139,7 +139,7 @@ func (r *Renderer) hudCorners(frame image.Rectangle, rings []image.Rectangle, la
 				out = append(out, c)
 			}
 		}
-		return out
+		return append(out, edgeMiddles...)
 	}
 	var count [5]int
 	mid := image.Pt((frame.Min.X+frame.Max.X)/2, (frame.Min.Y+frame.Max.Y)/2)
@@ -166,7 +166,7 @@ func (r *Renderer) hudCorners(frame image.Rectangle, rings []image.Rectangle, la
 			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
 		}
 	}
-	for _, c := range sorted {
+	for _, c := range append(sorted, edgeMiddles...) {
 		if len(out) == 0 || c != out[0] {
 			out = append(out, c)
 		}
@@ -174,20 +174,37 @@ func (r *Renderer) hudCorners(frame image.Rectangle, rings []image.Rectangle, la
 	return out
 }
 
-// cornerRect is a size panel in corner c of frame, margin away from its
-// edges.
+// Places of the HUD when every corner is taken: the middle of an edge.
+const (
+	topMiddle Corner = BottomRight + 1 + iota
+	bottomMiddle
+	leftMiddle
+	rightMiddle
+)
+
+// edgeMiddles are the HUD's places after the corners, in order.
+var edgeMiddles = []Corner{topMiddle, bottomMiddle, leftMiddle, rightMiddle}
+
+// cornerRect is a size panel in corner (or edge middle) c of frame, margin
+// away from its edges.
 func cornerRect(c Corner, frame image.Rectangle, size image.Point, margin int) image.Rectangle {
 	x, y := frame.Min.X+margin, frame.Min.Y+margin
-	if c == TopRight || c == BottomRight {
+	switch c {
+	case TopRight, BottomRight, rightMiddle:
 		x = frame.Max.X - margin - size.X
+	case topMiddle, bottomMiddle:
+		x = (frame.Min.X + frame.Max.X - size.X) / 2
 	}
-	if c == BottomLeft || c == BottomRight {
+	switch c {
+	case BottomLeft, BottomRight, bottomMiddle:
 		y = frame.Max.Y - margin - size.Y
+	case leftMiddle, rightMiddle:
+		y = (frame.Min.Y + frame.Max.Y - size.Y) / 2
 	}
 	return image.Rect(x, y, x+size.X, y+size.Y)
 }
 
-// layoutHUD places the HUD in the first free corner (see hudCorners) in
+// layoutHUD places the HUD in the first free place (see hudCorners) in
 // its full form, else in its compact form, else nowhere: it never covers a
 // face, a label or a panel. It returns the HUD's rectangle and paint items.
 func (r *Renderer) layoutHUD(fm *frameMetrics, sp *space, hud *HUD, mem *memory) (image.Rectangle, []item) {

@@ -122,3 +122,102 @@ func TestLabelsAndPanelsAvoidHUDAndEachOther(t *testing.T) {
 		placed = append(placed, fl.Panel, fl.Label)
 	}
 }
+
+func TestHUDGoesToTheCornerWithFewestFaces(t *testing.T) {
+	const w, h = 1280, 720
+	face := func(id, x, y int) Face {
+		return Face{ID: id, Box: image.Rect(x, y, x+110, y+140), Labels: fer2013, Probs: probs7(id%7, 0.8)}
+	}
+	// Faces in the top-left, top-right and bottom-left quarters: the HUD
+	// goes bottom right.
+	r := newRenderer(t, Options{})
+	faces := []Face{face(1, 20, 20), face(2, 300, 150), face(3, 1100, 30), face(4, 40, 560), face(5, 800, 60)}
+	lay, err := r.Layout(w, h, faces, sampleHUD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lay.HUD.Empty() || lay.HUD.Max.X < w-40 || lay.HUD.Max.Y < h-40 {
+		t.Errorf("HUD at %v, want the bottom-right corner", lay.HUD)
+	}
+	// A face walks into that corner: the HUD leaves it for another free
+	// place, and never covers a face, label or panel.
+	faces = append(faces, face(6, 1150, 560))
+	lay, err = r.Layout(w, h, faces, sampleHUD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lay.HUD.Empty() {
+		t.Fatalf("no room found for the HUD")
+	}
+	for i, fl := range lay.Faces {
+		for _, o := range []image.Rectangle{fl.Ring, fl.Label, fl.Panel} {
+			if lay.HUD.Overlaps(o) {
+				t.Errorf("HUD %v covers face %d's %v", lay.HUD, i, o)
+			}
+		}
+	}
+	// No room anywhere: the HUD shrinks to its fps line, then is left out.
+	r = newRenderer(t, Options{})
+	var wall []Face
+	for x := 0; x < w; x += 120 {
+		wall = append(wall, Face{ID: -1, Box: image.Rect(x, 0, x+118, h)})
+	}
+	lay, err = r.Layout(w, h, wall, sampleHUD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lay.HUD.Empty() {
+		t.Errorf("frame full of faces: HUD at %v, want none", lay.HUD)
+	}
+	tight := []Face{{ID: -1, Box: image.Rect(80, 40, w, h)}}
+	lay, err = r.Layout(w, h, tight, sampleHUD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lay.HUD.Empty() || lay.HUD.Dy() > 2*minReadablePx*2 || lay.HUD.Overlaps(lay.Faces[0].Ring) {
+		t.Errorf("room for one line only: HUD %v, want the compact fps line clear of the face %v", lay.HUD, lay.Faces[0].Ring)
+	}
+}
+
+// TestDrawHUDAfterTheFaces draws the faces, then the HUD alone (as the live
+// window does after the video frame was written): the HUD changes no pixel
+// of the faces' annotations.
+func TestDrawHUDAfterTheFaces(t *testing.T) {
+	const w, h = 1280, 720
+	faces := []Face{
+		{ID: 1, Box: image.Rect(40, 40, 160, 190), Labels: fer2013, Probs: probs7(3, 0.9)},
+		{ID: 2, Box: image.Rect(1000, 500, 1120, 650), Labels: fer2013, Probs: probs7(4, 0.8)},
+	}
+	frame := gradientFrame(t, w, h)
+	defer frame.Close()
+	r := newRenderer(t, Options{})
+	if err := r.Draw(&frame, faces, nil); err != nil {
+		t.Fatal(err)
+	}
+	lay, err := r.Layout(w, h, faces, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, &frame)
+	hr, err := r.DrawHUD(&frame, sampleHUD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Empty() {
+		t.Fatal("no HUD drawn on a roomy frame")
+	}
+	if n := changed(t, before, &frame, image.Rect(0, 0, w, h)); n == 0 || n > area(hr) {
+		t.Errorf("DrawHUD changed %d pixels, want some, all inside the HUD %v", n, hr)
+	}
+	for i, fl := range lay.Faces {
+		for _, o := range []image.Rectangle{fl.Ring, fl.Label, fl.Panel} {
+			if hr.Overlaps(o) {
+				t.Errorf("HUD %v covers face %d's %v", hr, i, o)
+			}
+		}
+	}
+	// The HUD went to a corner without faces (top right or bottom left).
+	if (hr.Min.X < 40 && hr.Min.Y < 40) || (hr.Max.X > w-40 && hr.Max.Y > h-40) {
+		t.Errorf("HUD at %v, in a corner with a face", hr)
+	}
+}

@@ -73,6 +73,12 @@ var DefaultUncertainty = Uncertainty{
 	MinMargin: float32(contract.DefaultUncertain.Margin),
 }
 
+// UncertaintyOf is the overlay threshold of a model contract's
+// (contract.Spec.UncertainOrDefault).
+func UncertaintyOf(u contract.Uncertain) *Uncertainty {
+	return &Uncertainty{MinProb: float32(u.P), MinMargin: float32(u.Margin)}
+}
+
 // weak reports whether a top probability top with runner-up second is
 // uncertain.
 func (u Uncertainty) weak(top, second float32) bool {

@@ -86,6 +86,9 @@ func runLive(ctx context.Context, args []string) error {
 		} else if info.Width > 0 && info.Height > 0 {
 			win.ResizeWindow(info.Width, info.Height) // show the frame 1:1, not shrunk
 		}
+		if f.windowHUD() {
+			sinks = append(sinks, out.drawer.HUDLayer()) // after the video: in the window only
+		}
 		sinks = append(sinks, &pipeline.Window{W: win, Stats: e.stats})
 	}
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ type runtimeFlags struct {
 	threads     int
 	ortLib      string
 	smooth      float64
-	noHUD       bool
+	noHUD, hud  bool
 	mirror      bool
 	rotate      int
 	stats       bool
@@ -65,7 +66,8 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 		smooth = 0.6
 	}
 	fs.Float64Var(&f.smooth, "smooth", smooth, "per-face EMA weight of past probabilities, 0 = off (never applied to still images)")
-	fs.BoolVar(&f.noHUD, "no-hud", false, "do not draw the fps / latency HUD")
+	fs.BoolVar(&f.noHUD, "no-hud", false, "never draw the fps / latency HUD, not even in the live window")
+	fs.BoolVar(&f.hud, "hud", false, "also draw the fps / latency HUD into the annotated output video (off by default; the live window shows it unless --no-hud)")
 	fs.BoolVar(&f.stats, "stats", false, "print the per-stage latency table at the end")
 	fs.StringVar(&f.jsonl, "jsonl", "", "write per-frame results as JSON Lines to this file")
 	fs.StringVar(&f.csv, "csv", "", "write per-face results as CSV to this file")
@@ -90,6 +92,9 @@ func (f *runtimeFlags) validate() error {
 	}
 	if f.threads < 0 {
 		return usageError{fmt.Errorf("--threads %d: want 0 or more", f.threads)}
+	}
+	if f.hud && f.noHUD {
+		return usageError{errors.New("--hud and --no-hud contradict each other")}
 	}
 	if f.rotate%90 != 0 || f.rotate < 0 || f.rotate >= 360 {
 		return usageError{fmt.Errorf("--rotate %d: want 0, 90, 180 or 270 (degrees clockwise)", f.rotate)}
@@ -170,15 +175,21 @@ func (e *engine) config(f *runtimeFlags, info capture.Info) pipeline.Config {
 	}
 }
 
+// drawer returns the overlay sink. The HUD goes into what it draws (and so
+// into an output video) only with --hud; windowHUD reports whether the
+// window should show it anyway, through the drawer's HUD layer.
 func (e *engine) drawer(f *runtimeFlags) (*pipeline.Drawer, error) {
-	r, err := overlay.New(overlay.Options{NoHUD: f.noHUD})
+	r, err := overlay.New(overlay.Options{NoHUD: f.noHUD, Uncertain: overlay.UncertaintyOf(e.cls.Spec().UncertainOrDefault())})
 	if err != nil {
 		return nil, err
 	}
-	lines := []string{fmt.Sprintf("model %s", strings.TrimSuffix(filepath.Base(e.cls.Path()), ".onnx")),
-		fmt.Sprintf("detector %s", f.detector)}
-	return &pipeline.Drawer{Renderer: r, Labels: e.cls.Labels(), Stats: e.stats, HUD: !f.noHUD, Lines: lines}, nil
+	lines := []string{strings.TrimSuffix(filepath.Base(e.cls.Path()), ".onnx"), f.detector}
+	return &pipeline.Drawer{Renderer: r, Labels: e.cls.Labels(), Stats: e.stats, HUD: f.hud, Lines: lines}, nil
 }
+
+// windowHUD reports whether a live window shows the HUD that the frames
+// written to files do not carry (neither --hud nor --no-hud).
+func (f *runtimeFlags) windowHUD() bool { return !f.hud && !f.noHUD }
 
 // outputs are the files a run writes: the annotated video and the CSV /
 // JSON Lines results.

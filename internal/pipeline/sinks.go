@@ -29,7 +29,8 @@ func (s Sinks) Consume(r *Result) error {
 	return nil
 }
 
-// Drawer draws boxes, labels, probability bars and the HUD onto the frame.
+// Drawer draws boxes, labels, probability bars and, when HUD is set, the
+// HUD onto the frame.
 type Drawer struct {
 	Renderer *overlay.Renderer
 	Labels   []string
@@ -39,6 +40,8 @@ type Drawer struct {
 	faces    []overlay.Face
 	fps      float64
 	last     time.Time
+	layered  bool          // a HUDLayer sink draws the HUD and records the stage
+	pending  time.Duration // time drawing the faces, for the HUD layer to record
 }
 
 // Consume draws onto r.Mat.
@@ -49,29 +52,58 @@ func (d *Drawer) Consume(r *Result) error {
 		d.faces = append(d.faces, overlay.Face{ID: f.ID, Box: f.Box, Labels: d.Labels, Probs: f.Probs})
 	}
 	var hud *overlay.HUD
-	if d.HUD {
-		if !d.last.IsZero() {
-			if dt := t0.Sub(d.last).Seconds(); dt > 0 {
-				if d.fps == 0 {
-					d.fps = 1 / dt
-				}
-				d.fps = 0.9*d.fps + 0.1/dt
-			}
-		}
-		d.last = t0
-		hud = &overlay.HUD{FPS: d.fps, Lines: d.Lines}
-		for _, s := range d.Stats.Recent() {
-			if s.Name != latency.Total {
-				hud.Stages = append(hud.Stages, overlay.Stage{Name: s.Name, Ms: s.Recent})
-			}
-		}
+	if d.HUD && !d.layered {
+		hud = d.hud(t0)
 	}
 	err := d.Renderer.Draw(&r.Mat, d.faces, hud)
-	d.Stats.Since(latency.Overlay, t0)
+	if d.layered {
+		d.pending = time.Since(t0)
+	} else {
+		d.Stats.Since(latency.Overlay, t0)
+	}
 	if err != nil {
 		return fmt.Errorf("frame %d: drawing: %w", r.Index, err)
 	}
 	return nil
+}
+
+// hud returns the HUD of a frame drawn at t0.
+func (d *Drawer) hud(t0 time.Time) *overlay.HUD {
+	if !d.last.IsZero() {
+		if dt := t0.Sub(d.last).Seconds(); dt > 0 {
+			if d.fps == 0 {
+				d.fps = 1 / dt
+			}
+			d.fps = 0.9*d.fps + 0.1/dt
+		}
+	}
+	d.last = t0
+	hud := &overlay.HUD{FPS: d.fps, Lines: d.Lines}
+	for _, s := range d.Stats.Recent() {
+		if s.Name != latency.Total {
+			hud.Stages = append(hud.Stages, overlay.Stage{Name: s.Name, Ms: s.Recent})
+		}
+	}
+	return hud
+}
+
+// HUDLayer returns a sink that draws the HUD alone, clear of what the
+// Drawer drew on the same frame, and makes the Drawer leave the HUD to it:
+// put it after the video sink and before the window, and the window shows
+// the HUD while the video file does not. The overlay stage is recorded
+// once per frame, for both drawings together.
+func (d *Drawer) HUDLayer() Sink {
+	d.layered = true
+	return SinkFunc(func(r *Result) error {
+		t0 := time.Now()
+		_, err := d.Renderer.DrawHUD(&r.Mat, d.hud(t0))
+		d.Stats.Add(latency.Overlay, d.pending+time.Since(t0))
+		d.pending = 0
+		if err != nil {
+			return fmt.Errorf("frame %d: drawing the HUD: %w", r.Index, err)
+		}
+		return nil
+	})
 }
 
 // VideoWriter is the part of capture.VideoWriter the video sink needs.

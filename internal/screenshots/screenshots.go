@@ -16,7 +16,6 @@ import (
 
 	"github.com/ferlive/ferlive/facedetect"
 	"github.com/ferlive/ferlive/infer"
-	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/ort"
 	"github.com/ferlive/ferlive/internal/synth"
 	"github.com/ferlive/ferlive/overlay"
@@ -102,7 +101,7 @@ func annotate(env Env, frame *gocv.Mat) (overlay.Layout, error) {
 	for i, t := range tracks {
 		faces[i] = overlay.Face{ID: t.ID, Box: t.Box, Labels: cls.Labels(), Probs: probs[i]}
 	}
-	r, err := overlay.New(overlay.Options{Uncertain: Uncertainty(cls.Spec())})
+	r, err := overlay.New(overlay.Options{Uncertain: overlay.UncertaintyOf(cls.Spec().UncertainOrDefault())})
 	if err != nil {
 		return overlay.Layout{}, err
 	}
@@ -115,10 +114,4 @@ func annotate(env Env, frame *gocv.Mat) (overlay.Layout, error) {
 		return overlay.Layout{}, err
 	}
 	return lay, nil
-}
-
-// Uncertainty is the overlay threshold of a model's contract.
-func Uncertainty(s contract.Spec) *overlay.Uncertainty {
-	u := s.UncertainOrDefault()
-	return &overlay.Uncertainty{MinProb: float32(u.P), MinMargin: float32(u.Margin)}
 }
