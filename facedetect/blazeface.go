@@ -75,23 +75,23 @@ func FindBlazeFace(fallback string) string {
 	return ""
 }
 
-const blazeWant = "a BlazeFace detector converted by `ferlive convert --nchw` (`make models`): one float input [1,3,S,S] " +
-	"(RGB scaled to -1..1) and four outputs, scores [1,N,1] and regressors [1,N,16] for the anchors at strides S/16 and S/8"
+const blazeWant = "a BlazeFace detector converted by `ferlive convert --nchw` (`make models`): one float input [1,3,H,W] " +
+	"(RGB scaled to -1..1; fixed, or free with --free-size) and four outputs, scores [1,N,1] and regressors [1,N,16] for the anchors at strides 16 and 32"
 
 // blazeAnchor is an anchor centre in input pixels.
 type blazeAnchor struct{ x, y float32 }
 
-// blazeAnchors lays out the anchors of the BlazeFace "back" model as
-// MediaPipe's SsdAnchorsCalculator does for it (and @vladmandic/human):
-// at stride size/16, two anchors per cell, then at stride size/8, six per
-// cell, row by row, centred in their cells. For 256 px: 512 + 384 = 896.
-func blazeAnchors(size int) [2][]blazeAnchor {
+// blazeAnchors lays out the anchors of the BlazeFace "back" model for a
+// w x h input as MediaPipe's SsdAnchorsCalculator does for it (and
+// @vladmandic/human): at stride 16, two anchors per cell, then at stride
+// 32, six per cell, row by row, centred in their cells. For 256x256:
+// 512 + 384 = 896.
+func blazeAnchors(w, h int) [2][]blazeAnchor {
 	var out [2][]blazeAnchor
 	for li, per := range [2]int{2, 6} {
-		stride := size / 16 * (li + 1)
-		cells := (size + stride - 1) / stride
-		for gy := 0; gy < cells; gy++ {
-			for gx := 0; gx < cells; gx++ {
+		stride := 16 << li
+		for gy := 0; gy < (h+stride-1)/stride; gy++ {
+			for gx := 0; gx < (w+stride-1)/stride; gx++ {
 				a := blazeAnchor{float32(stride) * (float32(gx) + 0.5), float32(stride) * (float32(gy) + 0.5)}
 				for n := 0; n < per; n++ {
 					out[li] = append(out[li], a)
@@ -105,7 +105,11 @@ func blazeAnchors(size int) [2][]blazeAnchor {
 // BlazeFace detects faces and six landmarks with MediaPipe's BlazeFace
 // "back" model (256x256, faces at a distance) converted from
 // TensorFlow.js to ONNX, run through ONNX Runtime. The frame is scaled to
-// fit the square input and padded (letterbox, never stretched); scores are
+// fit the input and padded (letterbox, never stretched): a fixed-size
+// model's square, or, for a model converted with a free input size (as
+// `make models` does), MaxSide (256) on the long side and the short side
+// rounded up to a multiple of 32, so a 16:9 frame costs 256x160 instead of
+// 256x256; scores are
 // sigmoids of the classifier logits, boxes and landmarks are offsets from
 // the anchors in input pixels, overlapping candidates merge by MediaPipe's
 // weighted NMS, and boxes are extended to forehead-to-chin like the other
@@ -115,18 +119,22 @@ func blazeAnchors(size int) [2][]blazeAnchor {
 type BlazeFace struct {
 	sess     *ort.Session
 	path     string
-	size     int
+	fixed    bool
+	inW, inH int // input size (the current one for a free-size model)
+	maxSide  int
 	minSize  int
 	thr, nms float32
 	anchors  [2][]blazeAnchor
-	scoreIdx [2]int // output positions of the scores per level
-	regIdx   [2]int // and of the regressors
 	input    *ortgo.Tensor[float32]
 	outs     []ortgo.Value
 	lb       letterbox
 	pf       pixelFormat
 	cands    []cand
 }
+
+// BlazeFaceMaxSide is the default long side of the input of a BlazeFace
+// model with a free input size: the size it was trained at.
+const BlazeFaceMaxSide = 256
 
 // NewBlazeFace opens a converted BlazeFace ONNX model (see blazeWant).
 func NewBlazeFace(modelPath string, o Options) (*BlazeFace, error) {
@@ -135,7 +143,10 @@ func NewBlazeFace(modelPath string, o Options) (*BlazeFace, error) {
 		return nil, err
 	}
 	b := &BlazeFace{sess: s, path: modelPath, minSize: o.MinSize, thr: BlazeFaceThreshold, nms: BlazeFaceNMS,
-		pf: pixelFormat{order: [3]int{2, 1, 0}, mul: 1 / 127.5, add: -1, pad: -1}}
+		maxSide: BlazeFaceMaxSide, pf: pixelFormat{order: [3]int{2, 1, 0}, mul: 1 / 127.5, add: -1, pad: -1}}
+	if o.MaxSide > 0 {
+		b.maxSide = (o.MaxSide + 31) / 32 * 32
+	}
 	if o.Threshold > 0 {
 		b.thr = o.Threshold
 	}
@@ -147,79 +158,70 @@ func NewBlazeFace(modelPath string, o Options) (*BlazeFace, error) {
 		return nil, fmt.Errorf("blazeface model %s is not %s; it has %s: %w", modelPath, blazeWant, describe(s), err)
 	}
 	b.lb = newLetterbox()
-	if err := b.allocate(); err != nil {
-		b.Close()
-		return nil, err
+	if b.fixed {
+		if err := b.allocate(b.inW, b.inH); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	return b, nil
 }
 
-// checkModel validates the signature and finds the outputs of each level.
+// checkModel validates the signature: one image input (fixed side a
+// multiple of 16, or free) and four float outputs [1,N,C], two with C = 1
+// (scores) and two with C = 16 (regressors).
 func (b *BlazeFace) checkModel() error {
 	h, w, err := imageInput(b.sess)
 	if err != nil {
 		return err
 	}
-	if h <= 0 || h != w || h%16 != 0 {
-		return fmt.Errorf("input size %dx%d: want a fixed square side that is a multiple of 16", w, h)
+	switch {
+	case h > 0 && w > 0:
+		if h%16 != 0 || w%16 != 0 {
+			return fmt.Errorf("input size %dx%d is not a multiple of 16", w, h)
+		}
+		b.fixed, b.inW, b.inH = true, int(w), int(h)
+	case h <= 0 && w <= 0:
+	default:
+		return fmt.Errorf("input size %dx%d is half fixed", w, h)
 	}
-	b.size = int(h)
-	b.anchors = blazeAnchors(b.size)
 	if len(b.sess.Outputs) != 4 {
 		return fmt.Errorf("%d outputs, want 4", len(b.sess.Outputs))
 	}
-	found := 0
-	for i, out := range b.sess.Outputs {
+	var ch [17]int
+	for _, out := range b.sess.Outputs {
 		d := out.Dimensions
-		if out.DataType != ortgo.TensorElementDataTypeFloat || len(d) != 3 || d[0] != 1 {
-			return fmt.Errorf("output %s %v is not a float [1,N,C]", out.Name, d)
+		if out.DataType != ortgo.TensorElementDataTypeFloat || len(d) != 3 || (d[2] != 1 && d[2] != 16) {
+			return fmt.Errorf("output %s %v is not a float [1,N,1] or [1,N,16]", out.Name, d)
 		}
-		for li := range b.anchors {
-			if d[1] != int64(len(b.anchors[li])) {
-				continue
-			}
-			switch d[2] {
-			case 1:
-				b.scoreIdx[li] = i
-				found |= 1 << (2 * li)
-			case 16:
-				b.regIdx[li] = i
-				found |= 2 << (2 * li)
-			}
-		}
+		ch[d[2]]++
 	}
-	if found != 15 {
-		return fmt.Errorf("want scores [1,%d,1], [1,%d,1] and regressors [1,%d,16], [1,%d,16]",
-			len(b.anchors[0]), len(b.anchors[1]), len(b.anchors[0]), len(b.anchors[1]))
+	if ch[1] != 2 || ch[16] != 2 {
+		return errors.New("want two score outputs [1,N,1] and two regressor outputs [1,N,16]")
 	}
 	return nil
 }
 
-func (b *BlazeFace) allocate() error {
-	in, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(1, 3, int64(b.size), int64(b.size)))
+// allocate (re)creates the input tensor and anchors for a w x h input;
+// ONNX Runtime allocates the outputs, whose levels are told by their sizes.
+func (b *BlazeFace) allocate(w, h int) error {
+	if b.input != nil {
+		b.input.Destroy()
+		b.input = nil
+	}
+	in, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(1, 3, int64(h), int64(w)))
 	if err != nil {
-		return fmt.Errorf("blazeface %s: input tensor: %w", b.path, err)
+		return fmt.Errorf("blazeface %s: input tensor %dx%d: %w", b.path, w, h, err)
 	}
-	b.input = in
+	b.input, b.inW, b.inH = in, w, h
+	b.anchors = blazeAnchors(w, h)
 	b.outs = make([]ortgo.Value, len(b.sess.Outputs))
-	for li := range b.anchors {
-		n := int64(len(b.anchors[li]))
-		for _, c := range []struct {
-			idx int
-			ch  int64
-		}{{b.scoreIdx[li], 1}, {b.regIdx[li], 16}} {
-			t, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(1, n, c.ch))
-			if err != nil {
-				return fmt.Errorf("blazeface %s: output tensor: %w", b.path, err)
-			}
-			b.outs[c.idx] = t
-		}
-	}
 	return nil
 }
 
-// InputSize returns the model's input size.
-func (b *BlazeFace) InputSize() image.Point { return image.Pt(b.size, b.size) }
+// InputSize returns the input size used for the last frame (the fixed
+// size of a fixed model; zero before the first frame of a free-size one).
+func (b *BlazeFace) InputSize() image.Point { return image.Pt(b.inW, b.inH) }
 
 // Detect finds the faces of a BGR 8UC3 frame, best score first.
 func (b *BlazeFace) Detect(frame gocv.Mat) ([]Face, error) {
@@ -230,14 +232,29 @@ func (b *BlazeFace) Detect(frame gocv.Mat) ([]Face, error) {
 		return nil, fmt.Errorf("blazeface detect: %w", err)
 	}
 	w, h := frame.Cols(), frame.Rows()
-	sz := fitInto(w, h, b.size, b.size)
-	if err := b.lb.fill(frame, sz, b.input.GetData(), b.size, b.size, &b.pf); err != nil {
+	if !b.fixed {
+		s := float64(b.maxSide) / float64(max(w, h))
+		iw := (int(math.Ceil(float64(w)*s)) + 31) / 32 * 32
+		ih := (int(math.Ceil(float64(h)*s)) + 31) / 32 * 32
+		if iw != b.inW || ih != b.inH || b.input == nil {
+			if err := b.allocate(iw, ih); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sz := fitInto(w, h, b.inW, b.inH)
+	if err := b.lb.fill(frame, sz, b.input.GetData(), b.inW, b.inH, &b.pf); err != nil {
 		return nil, fmt.Errorf("blazeface detect: %w", err)
 	}
 	if err := b.sess.Run([]ortgo.Value{b.input}, b.outs); err != nil {
 		return nil, fmt.Errorf("blazeface detect: %w", err)
 	}
-	b.cands = b.decode(b.cands[:0])
+	var err error
+	b.cands, err = b.decode(b.cands[:0])
+	destroyAll(b.outs)
+	if err != nil {
+		return nil, fmt.Errorf("blazeface detect: %w", err)
+	}
 	kept := weightedNMS(b.cands, b.nms)
 	for i := range kept {
 		c := &kept[i]
@@ -256,13 +273,45 @@ func (b *BlazeFace) Detect(frame gocv.Mat) ([]Face, error) {
 	return faces, nil
 }
 
+// levels finds, among the outputs ONNX Runtime returned, the scores and
+// regressors of each anchor level by their sizes.
+func (b *BlazeFace) levels() (scores, regs [2][]float32, err error) {
+	for _, v := range b.outs {
+		t, ok := v.(*ortgo.Tensor[float32])
+		if !ok {
+			return scores, regs, errors.New("an output is not a float tensor")
+		}
+		d := t.GetShape()
+		for li, a := range b.anchors {
+			if len(d) == 3 && d[1] == int64(len(a)) {
+				switch d[2] {
+				case 1:
+					scores[li] = t.GetData()
+				case 16:
+					regs[li] = t.GetData()
+				}
+			}
+		}
+	}
+	for li, a := range b.anchors {
+		if scores[li] == nil || regs[li] == nil {
+			return scores, regs, fmt.Errorf("model %s gave no [1,%d,1] scores and [1,%d,16] regressors for a %dx%d input",
+				b.path, len(a), len(a), b.inW, b.inH)
+		}
+	}
+	return scores, regs, nil
+}
+
 // decode appends the candidates above the threshold, in input pixels.
-func (b *BlazeFace) decode(cs []cand) []cand {
+func (b *BlazeFace) decode(cs []cand) ([]cand, error) {
+	scoreOut, regOut, err := b.levels()
+	if err != nil {
+		return cs, err
+	}
 	// sigmoid(x) >= thr  <=>  x >= logit(thr); MediaPipe clips logits to +-100.
 	logit := float32(math.Log(float64(b.thr) / (1 - float64(b.thr))))
 	for li, anchors := range b.anchors {
-		scores := b.outs[b.scoreIdx[li]].(*ortgo.Tensor[float32]).GetData()
-		reg := b.outs[b.regIdx[li]].(*ortgo.Tensor[float32]).GetData()
+		scores, reg := scoreOut[li], regOut[li]
 		for i, a := range anchors {
 			if scores[i] < logit {
 				continue
@@ -279,7 +328,7 @@ func (b *BlazeFace) decode(cs []cand) []cand {
 			cs = append(cs, c)
 		}
 	}
-	return cs
+	return cs, nil
 }
 
 // Close releases the session, tensors and working images.

@@ -6,14 +6,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/internal/tfjs"
 )
 
 // The anchors of the 256-px model: 16x16 cells of two at stride 16, then
 // 8x8 cells of six at stride 32, centred in their cells (896 in all).
 func TestBlazeAnchors(t *testing.T) {
-	a := blazeAnchors(256)
+	a := blazeAnchors(256, 256)
 	if len(a[0]) != 512 || len(a[1]) != 384 {
 		t.Fatalf("%d + %d anchors, want 512 + 384", len(a[0]), len(a[1]))
+	}
+	// A 256x160 input (a 16:9 frame): 16x10 cells of two, 8x5 cells of six.
+	if b := blazeAnchors(256, 160); len(b[0]) != 320 || len(b[1]) != 240 || b[0][32] != (blazeAnchor{8, 24}) || b[1][239] != (blazeAnchor{240, 144}) {
+		t.Errorf("256x160: %d + %d anchors, [0][32] %v, [1][239] %v; want 320 + 240, {8 24}, {240 144}", len(b[0]), len(b[1]), b[0][32], b[1][239])
 	}
 	for _, c := range []struct {
 		got, want blazeAnchor
@@ -100,6 +107,50 @@ func TestBlazeFaceHand(t *testing.T) {
 	}
 	if len(fs) != 3 {
 		t.Errorf("%d faces %v, want 3", len(fs), boxes(fs))
+	}
+}
+
+// A model converted with a free input size runs a 16:9 frame at 256x160
+// and finds what the fixed 256x256 model finds.
+func TestBlazeFaceFreeSize(t *testing.T) {
+	dir := t.TempDir()
+	src := testenv.Model(t, blazeModel)
+	fixed, free := filepath.Join(dir, "fixed.onnx"), filepath.Join(dir, "free.onnx")
+	if err := tfjs.ConvertFile(src, fixed, tfjs.ConvertOptions{NCHW: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tfjs.ConvertFile(src, free, tfjs.ConvertOptions{NCHW: true, FreeSize: true}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.ORT(t)
+	open := func(p string) *BlazeFace {
+		d, err := NewBlazeFace(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		return d
+	}
+	df, dv := open(fixed), open(free)
+	for _, photo := range []string{"two_people.jpg", "obama-720p.jpg", "obama_and_biden.jpg"} {
+		img := readPhoto(t, photo)
+		a, err1 := df.Detect(img)
+		b, err2 := dv.Detect(img)
+		if err1 != nil || err2 != nil || len(a) != len(b) {
+			t.Fatalf("%s: fixed %v, free %v (%v, %v)", photo, boxes(a), boxes(b), err1, err2)
+		}
+		for i := range a {
+			best := 0.0
+			for j := range b {
+				best = max(best, IoU(a[i].Box, b[j].Box))
+			}
+			if best < 0.9 {
+				t.Errorf("%s: fixed-size box %v, free-size boxes %v", photo, a[i].Box, boxes(b))
+			}
+		}
+		if photo == "two_people.jpg" && dv.InputSize() != image.Pt(256, 160) {
+			t.Errorf("free-size input for a 1126x661 frame: %v, want 256x160", dv.InputSize())
+		}
 	}
 }
 

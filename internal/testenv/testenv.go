@@ -99,7 +99,7 @@ func BlazeFace(t testing.TB) string {
 	}
 	src := Model(t, filepath.Join("blazeface", "blazeface.json"))
 	out := filepath.Join(t.TempDir(), "blazeface.onnx")
-	if err := tfjs.ConvertFile(src, out, tfjs.ConvertOptions{NCHW: true}); err != nil {
+	if err := tfjs.ConvertFile(src, out, tfjs.ConvertOptions{NCHW: true, FreeSize: true}); err != nil {
 		t.Fatalf("converting %s: %v", src, err)
 	}
 	return out

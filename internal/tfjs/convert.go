@@ -21,6 +21,13 @@ type ConvertOptions struct {
 	Outputs []string
 	// Name is the ONNX graph name ("" = "tfjs").
 	Name string
+	// FreeSize makes the input's height and width symbolic ("H", "W").
+	// Padding is still computed for the fixed size (Size or the
+	// placeholder's), which stays exact for any side with the same parity
+	// at every strided layer: for BlazeFace and MobileNet v1, any multiple
+	// of 32. A Reshape to [batch, N, C] then takes N = -1 (BlazeFace's
+	// anchor lists); other reshapes of image-sized tensors are refused.
+	FreeSize bool
 }
 
 // Opset is the ONNX operator set Convert writes (ReduceMean takes its axes
@@ -38,6 +45,7 @@ type value struct {
 }
 
 type converter struct {
+	free  bool
 	m     *Model
 	b     *onnx.Builder
 	vals  map[string]*value
@@ -64,7 +72,7 @@ func Convert(m *Model, opts ConvertOptions) (*onnx.Model, error) {
 		name = "tfjs"
 	}
 	om, b := onnx.NewModel(name, Opset)
-	c := &converter{m: m, b: b, vals: map[string]*value{}, nodes: map[string]*Node{}}
+	c := &converter{free: opts.FreeSize, m: m, b: b, vals: map[string]*value{}, nodes: map[string]*Node{}}
 	for i := range m.Nodes {
 		c.nodes[m.Nodes[i].Name] = &m.Nodes[i]
 	}
@@ -94,7 +102,13 @@ func Convert(m *Model, opts ConvertOptions) (*onnx.Model, error) {
 		}
 		oname := strings.TrimSuffix(o, ":0")
 		b.OpTo(oname, "Identity", []string{name})
-		b.Output(oname, onnx.Float, dims(v.shape)...)
+		d := dims(v.shape)
+		if opts.FreeSize {
+			for i := 1; i < len(d)-1; i++ {
+				d[i] = onnx.P(fmt.Sprintf("%s_%d", "d", i))
+			}
+		}
+		b.Output(oname, onnx.Float, d...)
 	}
 	om.SetMeta("ferlive.converted_from", "tensorflow.js graph model ("+m.ConvertedBy+")")
 	return om, nil
@@ -149,12 +163,22 @@ func (c *converter) input(n *Node, opts ConvertOptions) error {
 	if shape[1] <= 0 || shape[2] <= 0 || shape[3] <= 0 {
 		return fmt.Errorf("placeholder %s has shape %v: set an input size", n.Name, shape)
 	}
+	side := func(d []onnx.Dim) []onnx.Dim {
+		if opts.FreeSize {
+			hw := 1
+			if opts.NCHW {
+				hw = 2
+			}
+			d[hw], d[hw+1] = onnx.P("H"), onnx.P("W")
+		}
+		return d
+	}
 	if opts.NCHW {
-		c.b.Input(n.Name, onnx.Float, dims([]int64{shape[0], shape[3], shape[1], shape[2]})...)
+		c.b.Input(n.Name, onnx.Float, side(dims([]int64{shape[0], shape[3], shape[1], shape[2]}))...)
 		c.vals[n.Name] = &value{name: n.Name, shape: shape, nchw: true}
 		return nil
 	}
-	c.b.Input(n.Name, onnx.Float, dims(shape)...)
+	c.b.Input(n.Name, onnx.Float, side(dims(shape))...)
 	t := c.b.Op("Transpose", []string{n.Name}, onnx.AInts("perm", 0, 3, 1, 2))
 	c.vals[n.Name] = &value{name: t, shape: shape, nchw: true}
 	return nil
@@ -643,7 +667,14 @@ func (c *converter) reshape(n *Node) (*value, error) {
 	if unknown >= 0 && !free && known > 0 {
 		shape[unknown] = total / known
 	}
-	y := c.b.Op("Reshape", []string{in, c.b.Ints("shape", []int64{int64(len(shape))}, slices.Clone(shape))})
+	target := slices.Clone(shape)
+	if c.free && x.nchw {
+		if len(target) != 3 || unknown == 0 || unknown == 2 {
+			return nil, fmt.Errorf("node %s (Reshape): reshaping an image to %v cannot follow a free input size; want [batch, N, C]", n.Name, s.I)
+		}
+		target[1] = -1
+	}
+	y := c.b.Op("Reshape", []string{in, c.b.Ints("shape", []int64{int64(len(target))}, target)})
 	if free && unknown >= 0 {
 		shape[unknown] = -1
 	}

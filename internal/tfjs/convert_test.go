@@ -277,3 +277,39 @@ func TestParityWithTFJS(t *testing.T) {
 		t.Errorf("identities do not separate: the least similar pair of one person (%.3f) is not above the most similar pair of two people (%.3f)", minSame, maxDiff)
 	}
 }
+
+// A BlazeFace converted with a free input size gives TF.js's outputs at
+// 256x256 and runs at 160x256 with an anchor list per level sized to the
+// grid (16x10x2 and 8x5x6).
+func TestFreeSize(t *testing.T) {
+	data := testenv.Data(t)
+	cases, err := tfjsref.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cases[len(cases)-1]
+	path := convertFile(t, c.Model, tfjs.ConvertOptions{FreeSize: true})
+	px, err := c.Pixels(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, path, []int64{1, 256, 256, 3}, c.Input(px))
+	for name, want := range c.Outputs {
+		if e := maxRelErr(t, name, out[name], want); e > 1e-4 {
+			t.Errorf("free size at 256x256, %s: differs from TF.js by %.3g of scale", name, e)
+		}
+	}
+	out = run(t, path, []int64{1, 160, 256, 3}, c.Input(px)[:160*256*3])
+	for name, n := range map[string]int{"Identity": 320, "Identity_1": 240, "Identity_2": 320 * 16, "Identity_3": 240 * 16} {
+		if len(out[name]) != n {
+			t.Errorf("free size at 160x256, %s: %d values, want %d", name, len(out[name]), n)
+		}
+	}
+	m, err := tfjs.Open(testenv.Model(t, "faceres/faceres-deep.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tfjs.Convert(m, tfjs.ConvertOptions{FreeSize: true, Outputs: []string{"conv_pw_11_relu/clip_by_value"}}); err != nil {
+		t.Errorf("FaceRes with a free size: %v", err)
+	}
+}
