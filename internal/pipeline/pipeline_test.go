@@ -20,6 +20,7 @@ import (
 // fakeSource yields n frames, failing at frame failAt (if >= 0).
 type fakeSource struct {
 	n, i, failAt int
+	w, h         int // frame size, 160x120 when zero
 	live         bool
 	read         atomic.Int64 // frames handed out, for concurrent readers
 }
@@ -34,15 +35,22 @@ func (s *fakeSource) Next(ctx context.Context) (capture.Frame, error) {
 	if s.i >= s.n {
 		return capture.Frame{}, io.EOF
 	}
-	m := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV8UC3)
+	m := gocv.NewMatWithSize(s.size().Y, s.size().X, gocv.MatTypeCV8UC3)
 	f := capture.Frame{Mat: m, Index: s.i, PTS: time.Duration(s.i) * 40 * time.Millisecond}
 	s.i++
 	s.read.Add(1)
 	return f, nil
 }
 
+func (s *fakeSource) size() image.Point {
+	if s.w == 0 {
+		return image.Pt(160, 120)
+	}
+	return image.Pt(s.w, s.h)
+}
+
 func (s *fakeSource) Info() capture.Info {
-	return capture.Info{Kind: "video", Width: 160, Height: 120, FPS: 25, Frames: s.n, Live: s.live}
+	return capture.Info{Kind: "video", Width: s.size().X, Height: s.size().Y, FPS: 25, Frames: s.n, Live: s.live}
 }
 
 // fakeDetector finds one face moving right by 2 px per frame.
