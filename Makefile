@@ -7,6 +7,7 @@
 #   make test    run the test suite (and the Mat-leak build with -tags matprofile)
 #   make bench   run the benchmarks
 #   make run     run ferlive live on camera $(CAMERA), or annotate INPUT=file
+#   make screenshots  re-render docs/screenshots/*.png (the README's overlay pictures)
 
 SHELL        := /bin/bash
 GO           ?= go
@@ -113,6 +114,12 @@ test: deps vet
 bench: deps
 	$(GO) test -run '^$$' -bench . -timeout 60m $$($(GO) list ./... | grep -v /cmd/ferlive) | tee bench.txt
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/ferlive/ | tee -a bench.txt
+
+# The README's overlay screenshots: a synthetic crowd and a close-up from the
+# shared photos, through YuNet, the shipped default model and the overlay.
+# Review the pictures after an overlay change; the test compares with them.
+screenshots: deps
+	$(GO) test -count=1 -v -run TestScreenshots ./internal/screenshots/ -args -update
 
 run: build
 	@if [ -n "$(INPUT)" ]; then ./bin/ferlive annotate --input "$(INPUT)" --output "$(basename $(INPUT)).annotated.mp4" --jsonl "$(basename $(INPUT)).jsonl"; \
