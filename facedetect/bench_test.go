@@ -48,16 +48,22 @@ func benchDetect(b *testing.B, d Detector, frame gocv.Mat) {
 		b.Fatal(err)
 	}
 	n := 0
+	fastest := time.Duration(1<<63 - 1)
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
 		fs, err := d.Detect(frame)
 		if err != nil {
 			b.Fatal(err)
 		}
+		fastest = min(fastest, time.Since(t0))
 		n = len(fs)
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/op")
+	// The fastest call is what a frame costs when nothing else runs: the
+	// figure to compare on a shared, loaded machine.
+	b.ReportMetric(float64(fastest.Microseconds())/1000, "min-ms")
 	b.ReportMetric(float64(n), "faces")
 }
 
