@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/degrade"
@@ -102,6 +103,13 @@ func runRobustness(ctx context.Context, c *infer.Classifier, ds *dataset, path s
 	o := evaluate.RobustOptions{Corruptions: cors, Seed: seed, Batch: batch}
 	bar := progress.New(os.Stderr, "robustness", o.Total(len(ds.Samples)))
 	o.Progress = func(done, _ int) { bar.Set(done) }
+	o.Done = func(c evaluate.CorruptionResult) {
+		acc := make([]string, len(c.Severities))
+		for i, s := range c.Severities {
+			acc[i] = fmt.Sprintf("%.2f%%", 100*s.Accuracy)
+		}
+		fmt.Fprintf(os.Stderr, "\nferlive: %s: %s (mean %.2f%%)\n", c.Name, strings.Join(acc, ", "), 100*c.Mean)
+	}
 	r, clean, err := evaluate.RunRobustness(ctx, c, ds.Samples, o)
 	bar.Finish()
 	if err != nil {

@@ -46,6 +46,9 @@ type RobustOptions struct {
 	Batch       int                  // images per classifier call
 	// Progress, when set, is told how many image evaluations of Total are done.
 	Progress func(done, total int)
+	// Done, when set, is given each corruption's result as soon as its
+	// three severities are scored (a long run shows what it has so far).
+	Done func(CorruptionResult)
 }
 
 // Total returns the number of image evaluations RunRobustness makes for n
@@ -103,6 +106,9 @@ func RunRobustness(ctx context.Context, c Classifier, samples []Sample, o Robust
 			n++
 		}
 		r.Corruptions = append(r.Corruptions, res)
+		if o.Done != nil {
+			o.Done(res)
+		}
 		if r.Worst == "" || res.Mean < r.mean(r.Worst) {
 			r.Worst = res.Name
 		}

@@ -52,13 +52,18 @@ func TestRobustnessKnownAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last int
-	o := evaluate.RobustOptions{Corruptions: cors, Seed: 3, Batch: 4, Progress: func(done, total int) { last = done }}
+	var done []string
+	o := evaluate.RobustOptions{Corruptions: cors, Seed: 3, Batch: 4, Progress: func(done, total int) { last = done },
+		Done: func(c evaluate.CorruptionResult) { done = append(done, c.Name) }}
 	r, clean, err := evaluate.RunRobustness(context.Background(), c, list.Samples, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := 9 * (1 + 5*3); last != want || o.Total(9) != want {
 		t.Errorf("progress ended at %d of %d, want %d", last, o.Total(9), want)
+	}
+	if got := strings.Join(done, ","); got != "dark,contrast,blur,small,rotate" {
+		t.Errorf("results reported as they came: %s, want each corruption once, in order", got)
 	}
 	if clean.Accuracy() != 1 || r.Clean.Accuracy != 1 || r.Clean.N != 9 {
 		t.Fatalf("clean accuracy %v on %d images, want 1 on 9", r.Clean.Accuracy, r.Clean.N)
