@@ -90,8 +90,8 @@ tfjs-reference:
 	cd bench/tfjs && npm ci --ignore-scripts --no-audit --no-fund
 	tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
 	$(GO) run ./internal/tfjs/tfjsref/gen -data $(FERLIVE_DATA) -out $$tmp && \
-	node bench/tfjs/reference.js $$tmp/cases.json $(FERLIVE_MODELS) > internal/tfjs/tfjsref/reference.json.tmp && \
-	mv internal/tfjs/tfjsref/reference.json.tmp internal/tfjs/tfjsref/reference.json
+	node bench/tfjs/reference.js $$tmp/cases.json $(FERLIVE_MODELS) > $$tmp/reference.json && \
+	cp $$tmp/reference.json internal/tfjs/tfjsref/reference.json
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ferlive ./cmd/ferlive
