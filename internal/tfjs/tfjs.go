@@ -2,7 +2,9 @@
 // (nodes, their inputs and attributes) and the weights manifest with its
 // binary shards, decoding float32, int32, float16 and the uint8 / uint16
 // affine quantisation (value = q*scale + min) into float32. It is what the
-// trainer's face-pretrained import and the BlazeFace conversion read.
+// trainer's face-pretrained import reads, and Convert turns such a model
+// into ONNX (BlazeFace for the face detector; FaceRes). Package tfjsref
+// holds TensorFlow.js's own outputs for checking both.
 //
 // Every size a file claims is checked against the bytes that back it
 // before anything is allocated, so a small file claiming a huge tensor is
