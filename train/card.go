@@ -99,7 +99,7 @@ func Report(ctx context.Context, o ExportOptions, om *onnx.Model, m Net, st *Sta
 		}
 	}
 	for i, d := range ds {
-		out, err := Evaluate(m, d, st.Mean, st.Std, 256)
+		out, err := Evaluate(m, d, st.Mean, st.Std, EvalBatch(d.Size))
 		if err != nil {
 			return nil, err
 		}

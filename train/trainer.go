@@ -909,7 +909,18 @@ func argmax(v []float32) int {
 
 // evaluate runs the model (inference mode, no masking, no augmentation).
 func (t *Trainer) evaluate(d *data.Dataset) (*Outputs, error) {
-	return Evaluate(t.model, d, t.st.Mean, t.st.Std, 256)
+	return Evaluate(t.model, d, t.st.Mean, t.st.Std, EvalBatch(d.Size))
+}
+
+// EvalBatch is the inference batch for faces of side size: 256 small
+// faces, but 64 from 64 px up, where a batch's feature maps (hundreds of
+// MB at 256 x 112 px) no longer fit the caches and libtorch slows down
+// several times.
+func EvalBatch(size int) int {
+	if size > 64 {
+		return 64
+	}
+	return 256
 }
 
 // images returns a batch's images as a tensor [N,1,S,S] in scope s.
