@@ -160,6 +160,8 @@ type faceWork struct {
 	runs  [3]*mask  // label text runs: "#id", the name, the percentage
 	nruns int
 	hasID bool
+	chipW [2]int // chip width with and without the "#id"
+	nameW int    // width of the panel's name column, 0 until needed
 }
 
 // layout builds the layout and display list of one frame.
@@ -224,6 +226,7 @@ func (r *Renderer) layout(w, h int, faces []Face, hud *HUD) (Layout, error) {
 		}
 		fw.m = newMetrics(px)
 		r.labelRuns(&fw)
+		fw.chipW = [2]int{r.chipWidth(&fw, 0), r.chipWidth(&fw, 1)}
 		work = append(work, fw)
 	}
 	sort.SliceStable(work, func(a, b int) bool { return work[a].fl.Ring.Dy() > work[b].fl.Ring.Dy() })
@@ -272,7 +275,7 @@ func (r *Renderer) layout(w, h int, faces []Face, hud *HUD) (Layout, error) {
 		if fw.fl.Label.Empty() {
 			continue
 		}
-		sz := r.panelSize(&fw.m, fw.f, fw.order)
+		sz := r.panelSize(fw)
 		if sz == (image.Point{}) || float64(sz.Y) > panelFaceRatio*float64(fw.fl.Box.Dy()) {
 			continue
 		}
@@ -305,7 +308,7 @@ func (r *Renderer) layout(w, h int, faces []Face, hud *HUD) (Layout, error) {
 	for i := range work {
 		if fw := &work[i]; !fw.fl.Panel.Empty() {
 			fw.fl.Level = LevelPanel
-			panels = r.layoutBars(&fw.m, fw.f, fw.order, fw.fl, panels)
+			panels = r.layoutBars(fw, panels)
 		}
 	}
 	mem.endFrame()
@@ -414,7 +417,7 @@ func (r *Renderer) chipRect(fw *faceWork, k, short int, sp *space) image.Rectang
 	if short == 1 && (!fw.hasID || fw.nruns < 2) {
 		return image.Rectangle{}
 	}
-	return chipPlace(k, fw.fl.Ring, sp.frame, r.chipWidth(fw, short), fw.m.pillH)
+	return chipPlace(k, fw.fl.Ring, sp.frame, fw.chipW[short], fw.m.pillH)
 }
 
 // takeChip places fw's chip at c and remembers where.
@@ -466,15 +469,17 @@ func (r *Renderer) bars(n int) int {
 	return max(0, min(b, n))
 }
 
-// panelSize is the size of f's bar panel, zero when it has no bars. The name
-// column fits every class name of the model, so the panel keeps its size as
-// the ranking changes.
-func (r *Renderer) panelSize(m *metrics, f *Face, order []int) image.Point {
-	n := r.bars(len(order))
+// panelSize is the size of fw's bar panel, zero when it has no bars. The
+// name column fits every class name of the model, so the panel keeps its
+// size as the ranking changes.
+func (r *Renderer) panelSize(fw *faceWork) image.Point {
+	m := &fw.m
+	n := r.bars(len(fw.order))
 	if n == 0 {
 		return image.Point{}
 	}
-	w := 2*m.panelPad + r.nameWidth(m, f.Labels) + m.colGap + m.barW + m.colGap + r.textMask(fontRegular, m.smallPx, "100%").advance
+	fw.nameW = r.nameWidth(m, fw.f.Labels)
+	w := 2*m.panelPad + fw.nameW + m.colGap + m.barW + m.colGap + r.textMask(fontRegular, m.smallPx, "100%").advance
 	return image.Pt(w, 2*m.panelPad+n*m.rowH)
 }
 
@@ -486,13 +491,14 @@ func (r *Renderer) nameWidth(m *metrics, labels []string) int {
 	return w
 }
 
-// layoutBars fills fl.Bars inside the placed fl.Panel and appends the
+// layoutBars fills fw's bars inside its placed panel and appends the
 // panel's paint items to items.
-func (r *Renderer) layoutBars(m *metrics, f *Face, order []int, fl *FaceLayout, items []item) []item {
+func (r *Renderer) layoutBars(fw *faceWork, items []item) []item {
+	m, f, order, fl := &fw.m, fw.f, fw.order, fw.fl
 	n := r.bars(len(order))
 	items = append(items, item{kind: itemMask, m: r.shapeMask(fl.Panel.Dx(), fl.Panel.Dy(), m.panelR), x: fl.Panel.Min.X, y: fl.Panel.Min.Y, c: panelBG, a: panelAlpha})
 	capH := r.fonts.capHeight(fontRegular, m.smallPx)
-	nameW := r.nameWidth(m, f.Labels)
+	nameW := fw.nameW
 	fl.Bars = make([]BarLayout, n)
 	for i := 0; i < n; i++ {
 		k := order[i]
