@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ferlive/ferlive/infer"
@@ -17,10 +18,10 @@ import (
 
 func runEval(ctx context.Context, args []string) error {
 	var (
-		model, data, split, ortLib, device, png, corrupt string
-		asJSON, mirror                                   bool
-		threads, batch                                   int
-		seed                                             int64
+		model, data, split, ortLib, device, png, corrupt, card string
+		asJSON, mirror                                         bool
+		threads, batch                                         int
+		seed                                                   int64
 	)
 	fs := newFlags("eval", "ferlive eval --model M.onnx --data DIR [--split PrivateTest] [--json]")
 	fs.StringVar(&model, "model", "", "model: a shipped name (rlrcnet, lfnsb, rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped default)")
@@ -30,6 +31,7 @@ func runEval(ctx context.Context, args []string) error {
 	fs.StringVar(&png, "confusion-png", "", "also draw the confusion matrix to this PNG file")
 	fs.BoolVar(&mirror, "mirror", false, mirrorHelp)
 	fs.StringVar(&corrupt, "corrupt", "", "robustness benchmark: also score the split under corruptions, each at three severities: all, or a comma-separated list of "+degrade.Names()+"; prints accuracy per corruption and severity, the mean corrupted accuracy and its drop from clean")
+	fs.StringVar(&card, "card", "", "with --corrupt, also write the result as the \"## Robustness\" section of this model card (.md), replacing the section if the card has one")
 	fs.Int64Var(&seed, "corrupt-seed", 1, "with --corrupt, seed of the random parts (noise, tilt direction); the same seed gives the same corrupted images")
 	fs.IntVar(&batch, "batch", 64, "images per ONNX Runtime call")
 	fs.StringVar(&device, "device", "cpu", "execution provider: cpu, cuda, tensorrt")
@@ -42,6 +44,9 @@ func runEval(ctx context.Context, args []string) error {
 		return usageError{errors.New("eval: --data is required")}
 	}
 	var cors []degrade.Corruption
+	if card != "" && corrupt == "" {
+		return usageError{errors.New("eval: --card needs --corrupt (it writes the robustness section)")}
+	}
 	if corrupt != "" {
 		var err error
 		if cors, err = degrade.Parse(corrupt); err != nil {
@@ -70,7 +75,22 @@ func runEval(ctx context.Context, args []string) error {
 	data, split = ds.data, ds.split
 	list := ds.Listing
 	if cors != nil {
-		return runRobustness(ctx, c, ds, path, cors, seed, batch, png, asJSON)
+		shown := data
+		if evaluate.IsArchive(shown) {
+			shown = filepath.Base(shown)
+		}
+		cmd := fmt.Sprintf("ferlive eval --model %s --data %s", orDefault(model, filepath.Base(path)), shown)
+		if split != "" {
+			cmd += " --split " + split
+		}
+		cmd += " --corrupt " + corrupt
+		if seed != 1 {
+			cmd += fmt.Sprintf(" --corrupt-seed %d", seed)
+		}
+		if mirror {
+			cmd += " --mirror"
+		}
+		return runRobustness(ctx, c, ds, path, cors, seed, batch, png, asJSON, card, cmd)
 	}
 	bar := progress.New(os.Stderr, "eval", len(list.Samples))
 	conf, err := evaluate.Run(ctx, c, list.Samples, batch, bar.Set)
@@ -95,11 +115,18 @@ func runEval(ctx context.Context, args []string) error {
 	return writeTable(conf)
 }
 
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 func writeTable(c *metrics.Confusion) error { return c.WriteTable(os.Stdout) }
 
 // runRobustness is eval --corrupt: the clean split, then each corruption at
 // each severity.
-func runRobustness(ctx context.Context, c *infer.Classifier, ds *dataset, path string, cors []degrade.Corruption, seed int64, batch int, png string, asJSON bool) error {
+func runRobustness(ctx context.Context, c *infer.Classifier, ds *dataset, path string, cors []degrade.Corruption, seed int64, batch int, png string, asJSON bool, card, cmd string) error {
 	o := evaluate.RobustOptions{Corruptions: cors, Seed: seed, Batch: batch}
 	bar := progress.New(os.Stderr, "robustness", o.Total(len(ds.Samples)))
 	o.Progress = func(done, _ int) { bar.Set(done) }
@@ -122,6 +149,11 @@ func runRobustness(ctx context.Context, c *infer.Classifier, ds *dataset, path s
 	}
 	r.Clean.Model, r.Clean.Data, r.Clean.Split = path, ds.data, ds.split
 	r.Clean.Mirror, r.Clean.Skipped, r.Clean.Renamed = c.Mirror(), ds.Skipped, ds.Renamed
+	if card != "" {
+		if err := evaluate.UpdateCard(card, r.CardSection(cmd)); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		return r.WriteJSON(os.Stdout)
 	}

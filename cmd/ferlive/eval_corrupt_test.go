@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,7 +56,31 @@ func TestEvalCorrupt(t *testing.T) {
 			t.Errorf("eval --corrupt output lacks %q:\n%s", s, text)
 		}
 	}
-	err := dispatch(context.Background(), []string{"eval", "--model", model, "--data", data, "--corrupt", "fog"})
+	// --card writes the section before ## Model, and replaces it when run again
+	card := filepath.Join(dir, "card.md")
+	if err := os.WriteFile(card, []byte("# net\n\ntext\n\n## Model\n\nlayers\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		captureStdout(t, func() error {
+			return dispatch(context.Background(), []string{"eval", "--model", model, "--data", data, "--split", "test", "--corrupt", "blur", "--card", card})
+		})
+	}
+	b, err := os.ReadFile(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	want := "ferlive eval --model " + model + " --data " + data + " --split test --corrupt blur\n"
+	if strings.Count(got, "## Robustness") != 1 || strings.Index(got, "## Robustness") > strings.Index(got, "## Model") ||
+		!strings.Contains(got, "| blur |") || !strings.Contains(got, want) || !strings.HasPrefix(got, "# net\n\ntext\n\n## Robustness") {
+		t.Errorf("card after two runs with --card:\n%s\nwant one robustness section before ## Model with the command %q", got, want)
+	}
+	if err := dispatch(context.Background(), []string{"eval", "--model", model, "--data", data, "--card", card}); err == nil {
+		t.Error("--card without --corrupt accepted")
+	}
+
+	err = dispatch(context.Background(), []string{"eval", "--model", model, "--data", data, "--corrupt", "fog"})
 	var u usageError
 	if !errors.As(err, &u) || !strings.Contains(err.Error(), "dark, contrast, blur") {
 		t.Errorf("--corrupt fog: %v; want a usage error listing the corruptions", err)

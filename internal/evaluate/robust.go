@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"gocv.io/x/gocv"
@@ -217,4 +218,48 @@ func (r *Robustness) Markdown() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// CardSection returns the "## Robustness" section of a model card: what was
+// measured, the tables of Markdown, and the command that measured it.
+func (r *Robustness) CardSection(command string) string {
+	split := r.Clean.Split
+	if split == "" {
+		split = r.Clean.Data
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Robustness\n\nAccuracy on the same %d %s faces under corruptions of faces in the wild, each at three severities (`ferlive eval --corrupt`, ONNX Runtime, runtime preprocessing; the corruptions are described in the README and defined in `internal/degrade`).\n\n", r.Clean.N, split)
+	b.WriteString(r.Markdown())
+	fmt.Fprintf(&b, "\n```\n%s\n```\n\n", command)
+	return b.String()
+}
+
+// UpdateCard writes section (a "## Robustness" section) into the model card
+// at path: in place of an existing section of that title, else before the
+// "## Model" section, else at the end.
+func UpdateCard(path, section string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	s := string(b)
+	const head = "## Robustness\n"
+	if i := strings.Index(s, head); i >= 0 && (i == 0 || s[i-1] == '\n') {
+		end := len(s)
+		if j := strings.Index(s[i+len(head):], "\n## "); j >= 0 {
+			end = i + len(head) + j + 1
+		}
+		s = s[:i] + section + s[end:]
+	} else if i := strings.Index(s, "\n## Model\n"); i >= 0 {
+		s = s[:i+1] + section + s[i+1:]
+	} else {
+		if !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += "\n" + section
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	return nil
 }
