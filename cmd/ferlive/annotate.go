@@ -22,10 +22,12 @@ type annotateJob struct {
 
 func runAnnotate(ctx context.Context, args []string) error {
 	var j annotateJob
-	fs := newFlags("annotate", "ferlive annotate --input IN [--output OUT.mp4] [--jsonl F] [--csv F] [flags]")
+	fs := newFlags("annotate", "ferlive annotate --input IN [--output OUT.mp4] [--jsonl F] [--csv F] [--summary F.json] [--timeline F.png] [flags]")
 	fs.StringVarP(&j.input, "input", "i", "", "video file, image, or folder of images (required)")
 	fs.StringVarP(&j.output, "output", "o", "", "annotated video to write (.mp4, .avi, .mkv); same size and frame rate as the input")
 	j.f.register(fs, false)
+	fs.StringVar(&j.f.summary, "summary", "", "write a JSON summary of each tracked face (first and last time seen, share of time in each emotion, dominant emotion) to this file")
+	fs.StringVar(&j.f.timeline, "timeline", "", "draw a PNG timeline to this file: one lane per tracked face, its emotion as colour over the video's time (faces seen briefly are merged into one lane)")
 	fs.BoolVar(&j.noProg, "no-progress", false, "do not draw the progress bar")
 	fs.IntVar(&j.maxFrame, "max-frames", 0, "stop after this many frames (0 = all)")
 	if err := parse(fs, args); err != nil {
@@ -41,9 +43,10 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	if input == "" {
 		return nil, usageError{errors.New("annotate: --input is required")}
 	}
-	if output == "" && f.jsonl == "" && f.csv == "" {
-		return nil, usageError{errors.New("annotate: nothing to write: give --output, --jsonl and/or --csv")}
+	if output == "" && f.jsonl == "" && f.csv == "" && f.summary == "" && f.timeline == "" {
+		return nil, usageError{errors.New("annotate: nothing to write: give --output, --jsonl, --csv, --summary and/or --timeline")}
 	}
+	f.input = input
 	src, err := f.openSource(openInput(input))
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/ferlive/ferlive/internal/ort"
 	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/internal/record"
+	"github.com/ferlive/ferlive/internal/summary"
 	"github.com/ferlive/ferlive/overlay"
 )
 
@@ -39,6 +40,8 @@ type runtimeFlags struct {
 	rotate      int
 	stats       bool
 	jsonl, csv  string
+	// annotate only: the emotion summary and timeline of the input
+	summary, timeline, input string
 }
 
 // mirrorHelp documents --mirror for the runtime commands and eval.
@@ -59,7 +62,7 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	fs.BoolVar(&f.mirror, "mirror", false, mirrorHelp)
 	fs.IntVar(&f.rotate, "rotate", 0, "turn every frame clockwise by 0, 90, 180 or 270 degrees before detection: a camera mounted on its side (portrait kiosk), a video that lost its display matrix; boxes and outputs are in the turned picture")
 	fs.StringVar(&f.device, "device", "cpu", "ONNX Runtime execution provider: "+strings.Join(ort.Devices, ", "))
-	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads per model (0 = one per core)")
+	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads per model (0 = the cores divided between detection and classification, at least 1)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: $FERLIVE_ORT_LIB, then the one make deps installed)")
 	smooth := 0.0
 	if live {
@@ -137,7 +140,10 @@ func (f *runtimeFlags) open() (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := ort.Options{Device: f.device, Threads: f.threads}
+	// Detection and classification run as concurrent pipeline stages and
+	// share the cores.
+	threads, noSpin := ort.StageThreads(f.threads, runtime.NumCPU(), pipelineStages)
+	opts := ort.Options{Device: f.device, Threads: threads, NoSpin: noSpin}
 	cls, err := infer.Open(path, opts)
 	if err != nil {
 		return nil, err
@@ -155,8 +161,12 @@ func (f *runtimeFlags) open() (*engine, error) {
 		cls.Close()
 		return nil, err
 	}
-	return &engine{cls: cls, det: det, stats: latency.New()}, nil
+	return &engine{cls: cls, det: det, stats: latency.New(), threads: threads, noSpin: noSpin}, nil
 }
+
+// pipelineStages is the number of ONNX Runtime sessions that run at the
+// same time in the pipeline: the detector and the classifier.
+const pipelineStages = 2
 
 func (e *engine) Close() {
 	e.det.Close()
@@ -235,6 +245,14 @@ func (f *runtimeFlags) openOutputs(e *engine, video string, info capture.Info, f
 	}
 	if f.csv != "" {
 		w, err := record.NewCSV(f.csv, e.cls.Labels())
+		if err != nil {
+			o.close()
+			return nil, nil, err
+		}
+		o.records = append(o.records, w)
+	}
+	if f.summary != "" || f.timeline != "" {
+		w, err := summary.New(f.summary, f.timeline, filepath.Base(f.input), e.cls.Labels())
 		if err != nil {
 			o.close()
 			return nil, nil, err
