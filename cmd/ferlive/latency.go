@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/ferlive/ferlive/internal/latency"
@@ -48,11 +49,12 @@ func runLatency(ctx context.Context, args []string) error {
 	var rows []row
 	for _, m := range models {
 		f.model = m
-		st, fps, name, err := measure(ctx, &f, input, frames, warmups, encode)
+		st, fps, name, threads, err := measure(ctx, &f, input, frames, warmups, encode)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("== %s on %s\n", name, input)
+		fmt.Println(threads)
 		rows = append(rows, row{name, st, fps})
 		for _, s := range st {
 			fmt.Printf("%-11s n=%-6d mean %7.2f ms  p50 %7.2f  p90 %7.2f  p99 %7.2f  max %7.2f\n", s.Name, s.N, s.Mean, s.P50, s.P90, s.P99, s.Max)
@@ -94,35 +96,43 @@ func runLatency(ctx context.Context, args []string) error {
 	return nil
 }
 
-// measure runs one model over the input and returns its stage statistics.
-func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup int, encode bool) ([]latency.Stat, float64, string, error) {
+// measure runs one model over the input and returns its stage statistics,
+// the throughput, the model's name and a line saying which ONNX Runtime
+// threads the detector and classifier got.
+func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup int, encode bool) (st []latency.Stat, fps float64, name, threads string, err error) {
 	src, err := f.openSource(openInput(input))
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", "", err
 	}
 	defer src.Close()
 	info := src.Info()
 	if info.Live {
-		return nil, 0, "", usageError{fmt.Errorf("latency: %s is live; give a recorded clip so models see the same frames", input)}
+		return nil, 0, "", "", usageError{fmt.Errorf("latency: %s is live; give a recorded clip so models see the same frames", input)}
 	}
 	e, err := f.open()
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", "", err
 	}
 	defer e.Close()
-	name := filepath.Base(e.cls.Path())
+	name = filepath.Base(e.cls.Path())
+	spin := "on"
+	if e.noSpin {
+		spin = "off"
+	}
+	threads = fmt.Sprintf("threads    %d intra-op per session (detect %s, classify), %d cores, spinning %s",
+		e.threads, f.detector, runtime.NumCPU(), spin)
 	video := ""
 	if encode {
 		tmp, err := os.MkdirTemp("", "ferlive-latency")
 		if err != nil {
-			return nil, 0, "", err
+			return nil, 0, "", "", err
 		}
 		defer os.RemoveAll(tmp)
 		video = filepath.Join(tmp, "out.mp4")
 	}
 	out, sinks, err := f.openOutputs(e, video, info, 25, true)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", "", err
 	}
 	defer out.close()
 	n := 0
@@ -138,9 +148,9 @@ func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup 
 	}))
 	cfg := e.config(f, info)
 	cfg.Buffer = 0 // no read-ahead: a frame's total is its latency as from a camera, not queueing
-	if err := pipeline.Run(ctx, cfg, src, sinks); err != nil && !errors.Is(err, errStop) {
-		return nil, 0, "", err
+	if err = pipeline.Run(ctx, cfg, src, sinks); err != nil && !errors.Is(err, errStop) {
+		return nil, 0, "", "", err
 	}
-	_, fps := e.stats.Frames()
-	return e.stats.Stats(), fps, name, nil
+	_, fps = e.stats.Frames()
+	return e.stats.Stats(), fps, name, threads, nil
 }

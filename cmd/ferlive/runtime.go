@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,10 @@ type engine struct {
 	cls   *infer.Classifier
 	det   facedetect.Detector
 	stats *latency.Recorder
+	// threads is the intra-op thread count each ONNX Runtime session got,
+	// noSpin whether its workers sleep instead of spinning.
+	threads int
+	noSpin  bool
 }
 
 func (f *runtimeFlags) validate() error {

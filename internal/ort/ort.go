@@ -111,11 +111,44 @@ var Devices = []string{"cpu", "cuda", "tensorrt"}
 type Options struct {
 	Device   string // cpu (default), cuda or tensorrt
 	DeviceID int    // GPU index for cuda / tensorrt
-	Threads  int    // intra-op threads; 0 = ONNX Runtime's default
+	Threads  int    // intra-op threads; 0 = one per core (see StageThreads for concurrent sessions)
+	// NoSpin sets session.intra_op.allow_spinning=0: the session's worker
+	// threads sleep between runs instead of busy-waiting, which costs a
+	// little latency but leaves the cores to other sessions that share them.
+	NoSpin bool
 	// Optimized, if set, is a file to which ONNX Runtime writes the graph it
 	// runs after its optimisations (fusions, such as QDQ units into
 	// QLinearConv), for inspection.
 	Optimized string
+}
+
+// StageThreads is the thread policy for sessions that run concurrently, as
+// the pipeline's detection and classification stages do: given the
+// requested intra-op threads (0 = choose) and the number of cores and of
+// concurrent ONNX Runtime stages, it returns the intra-op threads each
+// session gets and whether its workers should stop spinning.
+//
+// With threads 0 the cores are divided among the stages, max(1,
+// cores/stages) each, so the stages together never ask for more threads
+// than there are cores (one thread per core and session oversubscribed two
+// cores and halved the frame rate). An explicit thread count is kept; when
+// the stages then ask for more threads than cores, noSpin is set so that
+// idle workers sleep instead of busy-waiting on cores another stage needs.
+func StageThreads(threads, cores, stages int) (intra int, noSpin bool) {
+	if cores < 1 {
+		cores = 1
+	}
+	if stages < 1 {
+		stages = 1
+	}
+	intra = threads
+	if intra <= 0 {
+		intra = cores / stages
+		if intra < 1 {
+			intra = 1
+		}
+	}
+	return intra, intra > 1 && intra*stages > cores
 }
 
 // Session is an ONNX Runtime session with dynamic shapes and the model's
@@ -143,6 +176,12 @@ func sessionOptions(o Options) (*ort.SessionOptions, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		so.Destroy()
 		return nil, err
+	}
+	if o.NoSpin {
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("session option allow_spinning: %w", err)
+		}
 	}
 	if o.Optimized != "" {
 		if err := so.SetOptimizedModelFilePath(o.Optimized); err != nil {

@@ -68,3 +68,33 @@ func TestMissingLibraryIsNamed(t *testing.T) {
 		t.Fatalf("error %v does not name the library", err)
 	}
 }
+
+// The default divides the cores among the concurrent stages (detect and
+// classify), never below one thread, and an explicit count is kept, with
+// spinning off when the stages then oversubscribe the cores.
+func TestStageThreads(t *testing.T) {
+	cases := []struct {
+		threads, cores, stages int
+		intra                  int
+		noSpin                 bool
+	}{
+		{0, 1, 2, 1, false},
+		{0, 2, 2, 1, false},
+		{0, 4, 2, 2, false},
+		{0, 6, 2, 3, false},
+		{0, 8, 2, 4, false},
+		{0, 8, 1, 8, false},
+		{0, 0, 0, 1, false},
+		{1, 2, 2, 1, false},
+		{2, 2, 2, 2, true},
+		{2, 4, 2, 2, false},
+		{4, 2, 1, 4, true},
+	}
+	for _, c := range cases {
+		intra, noSpin := ort.StageThreads(c.threads, c.cores, c.stages)
+		if intra != c.intra || noSpin != c.noSpin {
+			t.Errorf("StageThreads(threads %d, cores %d, stages %d) = %d threads, noSpin %v; want %d, %v",
+				c.threads, c.cores, c.stages, intra, noSpin, c.intra, c.noSpin)
+		}
+	}
+}
