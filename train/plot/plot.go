@@ -21,6 +21,10 @@ type Panel struct {
 	Title  string
 	YLabel string
 	Series []Series
+	// XLabel names the x axis ("epoch" when empty); XTicks, when set, are
+	// the labels of the points 0..N-1 in place of 1..N.
+	XLabel string
+	XTicks []string
 }
 
 // Curves draws the panels side by side into a PNG at path.
@@ -30,7 +34,7 @@ func Curves(path string, panels []Panel) error {
 	dc.SetRGB(1, 1, 1)
 	dc.Clear()
 	for i, p := range panels {
-		drawPanel(dc, float64(i*pw), pw, ph, p)
+		DrawPanel(dc, float64(i*pw), pw, ph, p)
 	}
 	if err := dc.SavePNG(path); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
@@ -38,7 +42,9 @@ func Curves(path string, panels []Panel) error {
 	return nil
 }
 
-func drawPanel(dc *gg.Context, x0, w, h float64, p Panel) {
+// DrawPanel draws one panel into dc, in the w x h box whose left edge is
+// at x0 (and top at 0), with the context's current font.
+func DrawPanel(dc *gg.Context, x0, w, h float64, p Panel) {
 	const ml, mr, mt, mb = 60, 20, 36, 44
 	n := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -86,9 +92,17 @@ func drawPanel(dc *gg.Context, x0, w, h float64, p Panel) {
 	dc.Stroke()
 	step := (n + 9) / 10
 	for i := 0; i < n; i += step {
-		dc.DrawStringAnchored(fmt.Sprint(i+1), px(i), h-mb+12, 0.5, 0.5)
+		tick := fmt.Sprint(i + 1)
+		if i < len(p.XTicks) {
+			tick = p.XTicks[i]
+		}
+		dc.DrawStringAnchored(tick, px(i), h-mb+12, 0.5, 0.5)
 	}
-	dc.DrawStringAnchored("epoch", x0+(w+ml-mr)/2, h-12, 0.5, 0.5)
+	xl := p.XLabel
+	if xl == "" {
+		xl = "epoch"
+	}
+	dc.DrawStringAnchored(xl, x0+(w+ml-mr)/2, h-12, 0.5, 0.5)
 	dc.Push()
 	dc.RotateAbout(-math.Pi/2, x0+14, (h+mt-mb)/2)
 	dc.DrawStringAnchored(p.YLabel, x0+14, (h+mt-mb)/2, 0.5, 0.5)
