@@ -27,7 +27,9 @@ func TestInterruptFinalisesOutputs(t *testing.T) {
 	}
 	bin := buildBinary(t, dir)
 	out, jl := filepath.Join(dir, "out.mp4"), filepath.Join(dir, "out.jsonl")
-	cmd := exec.Command(bin, "annotate", "--input", clip, "--output", out, "--jsonl", jl, "--model", model, "--threads", "1")
+	sum, tl := filepath.Join(dir, "summary.json"), filepath.Join(dir, "timeline.png")
+	cmd := exec.Command(bin, "annotate", "--input", clip, "--output", out, "--jsonl", jl, "--model", model, "--threads", "1",
+		"--summary", sum, "--timeline", tl)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -48,6 +50,10 @@ func TestInterruptFinalisesOutputs(t *testing.T) {
 		t.Fatalf("%d frames written, want the ones processed before the signal", len(frames))
 	}
 	checkVideo(t, out, 640, 360, 25, len(frames))
+	if s := readSummary(t, sum); s.Frames != len(frames) {
+		t.Errorf("summary covers %d frames, the JSON Lines %d", s.Frames, len(frames))
+	}
+	decodePNG(t, tl)
 }
 
 // TestTruncatedVideoMidFile annotates a video cut in the middle of its
