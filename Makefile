@@ -6,6 +6,7 @@
 #   make trainer build bin/ferlive with the libtorch trainer (tag torch)
 #   make test    run the test suite (and the Mat-leak build with -tags matprofile)
 #   make bench   run the benchmarks
+#   make bench-peer  ferlive against the peer (@vladmandic/human, Node) on one clip, side by side
 #   make run     run ferlive live on camera $(CAMERA), or annotate INPUT=file
 #   make screenshots  re-render docs/screenshots/*.png (the README's overlay pictures)
 
@@ -42,7 +43,7 @@ export FERLIVE_ORT_LIB := $(ORT_LIB)
 LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models \
 	-X main.defaultDetectorModel=$(BLAZEFACE_ONNX)
 
-.PHONY: deps apt-deps ort models tfjs-reference build trainer test bench run vet fmt clean install-kiosk
+.PHONY: deps apt-deps ort models tfjs-reference build trainer test bench bench-peer bench-peer-deps run vet fmt clean install-kiosk
 
 deps: apt-deps ort models
 
@@ -114,6 +115,19 @@ test: deps vet
 bench: deps
 	$(GO) test -run '^$$' -bench . -timeout 60m $$($(GO) list ./... | grep -v /cmd/ferlive) | tee bench.txt
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/ferlive/ | tee -a bench.txt
+
+# Side by side in one run: ferlive annotate (defaults) against the peer,
+# @vladmandic/human 3.3.6 (BlazeFace + emotion, TensorFlow.js wasm, one
+# thread), on the same synthesised 640x360 clip with four faces; prints
+# frames with faces, fps and the ratio. Needs Node; bench-peer-deps runs
+# npm ci (pinned by bench/peer/package-lock.json) once, nothing is fetched
+# at run time.
+bench-peer: build bench-peer-deps
+	bench/peer/run.sh $(CURDIR)/bin/ferlive $(or $(FRAMES),300)
+
+bench-peer-deps:
+	@command -v node >/dev/null || { echo "bench-peer needs Node (apt-get install nodejs npm)"; exit 1; }
+	@[ -d bench/peer/node_modules/@vladmandic/human ] || (cd bench/peer && npm ci --ignore-scripts --no-audit --no-fund)
 
 # The README's overlay screenshots: a synthetic crowd and a close-up from the
 # shared photos, through YuNet, the shipped default model and the overlay.
