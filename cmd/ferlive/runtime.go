@@ -30,6 +30,8 @@ type runtimeFlags struct {
 	detModel    string
 	detectEvery int
 	noRefine    bool
+	reuseIoU    float64
+	refresh     int
 	detectSize  int
 	minFace     int
 	device      string
@@ -58,6 +60,8 @@ func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
 	}
 	fs.IntVar(&f.detectEvery, "detect-every", every, "run the detector on the whole frame every Nth frame; in between, re-detect tracked faces near their predicted position")
 	fs.BoolVar(&f.noRefine, "no-refine", false, "between full detections only extrapolate tracked boxes (no local re-detection)")
+	fs.Float64Var(&f.reuseIoU, "reuse-iou", 0, "reuse a tracked face's last classification while its box overlaps the box it was classified at by at least this IoU (0 = classify every face every frame)")
+	fs.IntVar(&f.refresh, "refresh", pipeline.DefaultRefresh, "with --reuse-iou, classify a tracked face again after at most this many frames")
 	fs.IntVar(&f.detectSize, "detect-size", 0, "longest side of the downscaled copy the detector sees (0 = detector's default)")
 	fs.IntVar(&f.minFace, "min-face", 0, "smallest face side to detect, in frame pixels (0 = detector's default)")
 	fs.BoolVar(&f.mirror, "mirror", false, mirrorHelp)
@@ -97,6 +101,12 @@ func (f *runtimeFlags) validate() error {
 	}
 	if f.smooth < 0 || f.smooth >= 1 {
 		return usageError{fmt.Errorf("--smooth %g: want a value in [0, 1)", f.smooth)}
+	}
+	if f.reuseIoU < 0 || f.reuseIoU > 1 {
+		return usageError{fmt.Errorf("--reuse-iou %g: want 0 (off) to 1", f.reuseIoU)}
+	}
+	if f.refresh < 1 {
+		return usageError{fmt.Errorf("--refresh %d: want 1 or more", f.refresh)}
 	}
 	if f.threads < 0 {
 		return usageError{fmt.Errorf("--threads %d: want 0 or more", f.threads)}
@@ -187,6 +197,7 @@ func (e *engine) config(f *runtimeFlags, info capture.Info) pipeline.Config {
 	return pipeline.Config{
 		Detector: e.det, Classifier: e.cls, Stats: e.stats,
 		DetectEvery: f.detectEvery, Refine: !f.noRefine, Smooth: f.smooth, Still: still, Buffer: buf,
+		ReuseIoU: f.reuseIoU, Refresh: f.refresh,
 	}
 }
 

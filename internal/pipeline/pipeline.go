@@ -81,12 +81,85 @@ type Config struct {
 	// detection on every frame, fresh ids, no smoothing.
 	Still   bool
 	Tracker facedetect.TrackerOptions
+	// ReuseIoU, when above 0, reuses a tracked face's last class
+	// probabilities instead of classifying it again while its box overlaps
+	// the box it was classified at by at least this IoU (it has not moved or
+	// changed size); ignored for stills.
+	ReuseIoU float64
+	// Refresh forces a tracked face to be classified again after this many
+	// frames of reuse (0 = DefaultRefresh); only with ReuseIoU.
+	Refresh int
 	// Buffer is the number of frames queued between stages: a few for
 	// files, whose frames a reader goroutine decodes ahead; 0 for live
 	// sources (always work on the newest frame) and for latency
 	// measurements: each frame is read when the detector is free, so its
 	// total is its own latency, not time spent queued behind other frames.
 	Buffer int
+}
+
+// DefaultRefresh is Config.Refresh when it is 0: a reused classification is
+// at most this many frames old.
+const DefaultRefresh = 5
+
+// reused is a tracked face's last classification: the box it was made at,
+// the raw (unsmoothed) probabilities and the frames since.
+type reused struct {
+	box   image.Rectangle
+	probs []float32
+	age   int
+}
+
+// reuser decides, per tracked face, whether its last classification still
+// holds (see Config.ReuseIoU).
+type reuser struct {
+	iou     float64
+	refresh int
+	last    map[int]*reused
+}
+
+func newReuser(iou float64, refresh int) *reuser {
+	if refresh <= 0 {
+		refresh = DefaultRefresh
+	}
+	return &reuser{iou: iou, refresh: refresh, last: map[int]*reused{}}
+}
+
+// get returns the probabilities to reuse for face id at box, or nil when
+// it must be classified.
+func (u *reuser) get(id int, box image.Rectangle) []float32 {
+	if u == nil || u.iou <= 0 {
+		return nil
+	}
+	c := u.last[id]
+	if c == nil || c.age+1 >= u.refresh || facedetect.IoU(c.box, box) < u.iou {
+		return nil
+	}
+	c.age++
+	return append([]float32(nil), c.probs...) // the smoother and the result own their copy
+}
+
+// put records a fresh classification of face id at box.
+func (u *reuser) put(id int, box image.Rectangle, probs []float32) {
+	if u == nil || u.iou <= 0 {
+		return
+	}
+	u.last[id] = &reused{box: box, probs: append([]float32(nil), probs...)}
+}
+
+// keep forgets faces that are not in the frame.
+func (u *reuser) keep(faces []record.Face) {
+	if u == nil || len(u.last) == 0 {
+		return
+	}
+	seen := make(map[int]bool, len(faces))
+	for _, f := range faces {
+		seen[f.ID] = true
+	}
+	for id := range u.last {
+		if !seen[id] {
+			delete(u.last, id)
+		}
+	}
 }
 
 // mergeTracks keeps the re-detected tracks and, for tracks that were not
@@ -233,35 +306,56 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		}
 		labels := cfg.Classifier.Labels()
 		boxes := make([]image.Rectangle, 0, 16)
+		todo := make([]int, 0, 16)
+		var reuse *reuser
+		if !cfg.Still && cfg.ReuseIoU > 0 {
+			reuse = newReuser(cfg.ReuseIoU, cfg.Refresh)
+		}
 		for r := range detected {
 			if ctx.Err() != nil {
 				r.Mat.Close()
 				continue
 			}
 			if len(r.Faces) > 0 {
+				// Faces whose last classification still holds reuse it;
+				// the others are classified in one batch.
+				raw := make([][]float32, len(r.Faces))
 				boxes = boxes[:0]
-				for _, f := range r.Faces {
+				todo = todo[:0]
+				for i, f := range r.Faces {
+					if p := reuse.get(f.ID, f.Box); p != nil {
+						raw[i] = p
+						continue
+					}
 					boxes = append(boxes, f.Box)
+					todo = append(todo, i)
 				}
-				t0 := time.Now()
-				batch, err := cfg.Classifier.Preprocess(r.Mat, boxes)
-				t1 := cfg.Stats.Since(latency.Preprocess, t0)
-				var probs [][]float32
-				if err == nil {
-					probs, err = cfg.Classifier.Run(batch, len(boxes))
-					cfg.Stats.Since(latency.Infer, t1)
-				}
-				if err != nil {
-					fail(fmt.Errorf("frame %d: %w", r.Index, err))
-					r.Mat.Close()
-					continue
+				if len(boxes) > 0 {
+					t0 := time.Now()
+					batch, err := cfg.Classifier.Preprocess(r.Mat, boxes)
+					t1 := cfg.Stats.Since(latency.Preprocess, t0)
+					var probs [][]float32
+					if err == nil {
+						probs, err = cfg.Classifier.Run(batch, len(boxes))
+						cfg.Stats.Since(latency.Infer, t1)
+					}
+					if err != nil {
+						fail(fmt.Errorf("frame %d: %w", r.Index, err))
+						r.Mat.Close()
+						continue
+					}
+					for j, i := range todo {
+						raw[i] = probs[j]
+						reuse.put(r.Faces[i].ID, r.Faces[i].Box, probs[j])
+					}
 				}
 				for i := range r.Faces {
-					p := smooth.Apply(r.Faces[i].ID, probs[i])
+					p := smooth.Apply(r.Faces[i].ID, raw[i])
 					k, s := infer.Top(p)
 					r.Faces[i].Probs, r.Faces[i].Label, r.Faces[i].Score = p, labels[k], s
 				}
 			}
+			reuse.keep(r.Faces)
 			smooth.EndFrame()
 			classified <- r
 		}

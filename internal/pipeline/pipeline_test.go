@@ -192,3 +192,61 @@ func TestLiveSourceIsPulledWhenFree(t *testing.T) {
 		t.Fatalf("err %v after %d frames", err, n)
 	}
 }
+
+// stillDetector finds one face that does not move, and from frame jumpAt on
+// one 30 px to the right.
+type stillDetector struct{ calls, jumpAt int }
+
+func (d *stillDetector) Detect(m gocv.Mat) ([]facedetect.Face, error) {
+	x := 10
+	if d.calls >= d.jumpAt {
+		x = 40
+	}
+	d.calls++
+	return []facedetect.Face{{Box: image.Rect(x, 20, x+40, 60), Score: 1}}, nil
+}
+
+// With ReuseIoU a face that stays put is classified once every Refresh
+// frames and every frame still carries its label and probabilities; a face
+// that moves is classified again at once.
+func TestReuseClassificationOfStillFace(t *testing.T) {
+	run := func(cfg pipeline.Config, frames int) (int, []string) {
+		t.Helper()
+		cls := &fakeClassifier{}
+		cfg.Classifier, cfg.Buffer = cls, 2
+		var labels []string
+		err := pipeline.Run(context.Background(), cfg, &fakeSource{n: frames, failAt: -1},
+			pipeline.SinkFunc(func(r *pipeline.Result) error {
+				if len(r.Faces) != 1 || r.Faces[0].Probs[1] != 0.8 {
+					t.Fatalf("frame %d: faces %+v", r.Index, r.Faces)
+				}
+				labels = append(labels, r.Faces[0].Label)
+				return nil
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cls.faces, labels
+	}
+	n, labels := run(pipeline.Config{Detector: &stillDetector{jumpAt: 1 << 30}, ReuseIoU: 0.9, Refresh: 5}, 20)
+	if n != 4 {
+		t.Errorf("still face classified %d times in 20 frames with refresh 5, want 4", n)
+	}
+	for i, l := range labels {
+		if l != "happy" {
+			t.Errorf("frame %d labelled %q", i, l)
+		}
+	}
+	// The face jumps at frame 7 (IoU 0.14 with its last box): classified at
+	// 0, 5, 7 (moved), 12, 17.
+	if n, _ := run(pipeline.Config{Detector: &stillDetector{jumpAt: 7}, ReuseIoU: 0.9, Refresh: 5}, 20); n != 5 {
+		t.Errorf("face that moved classified %d times, want 5", n)
+	}
+	// Off by default, and for stills.
+	if n, _ := run(pipeline.Config{Detector: &stillDetector{jumpAt: 1 << 30}}, 20); n != 20 {
+		t.Errorf("without ReuseIoU classified %d times, want 20", n)
+	}
+	if n, _ := run(pipeline.Config{Detector: &stillDetector{jumpAt: 1 << 30}, ReuseIoU: 0.9, Still: true}, 20); n != 20 {
+		t.Errorf("stills classified %d times, want 20", n)
+	}
+}
