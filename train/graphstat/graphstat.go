@@ -102,6 +102,9 @@ func Count(m *onnx.Model, batch int64) (*Stats, error) {
 		case "Relu", "Sigmoid", "Tanh", "Softplus", "Sqrt", "Exp", "Log", "Neg", "Abs":
 			out = in[0]
 			flops = prod(out)
+		case "Clip": // ReLU6: a min and a max per element
+			out = in[0]
+			flops = 2 * prod(out)
 		case "Add", "Sub", "Mul", "Div":
 			out = broadcast(in[0], in[1])
 			flops = prod(out)
