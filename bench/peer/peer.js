@@ -69,12 +69,16 @@ async function main() {
   await human.load();
   await human.tf.ready();
   const tf = human.tf;
-  const threads = tf.backend().wasm ? (tf.getThreadsCount ? tf.getThreadsCount() : 1) : 1;
+  // TensorFlow.js wasm in node runs single-threaded unless its threaded
+  // build is loaded (SharedArrayBuffer + workers); report what it uses.
+  const multi = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = multi ? 'multi' : 1;
 
   const frame = (i) => tf.tensor4d(new Int32Array(raw.subarray(i * size, (i + 1) * size)), [1, h, w, 3], 'int32');
   for (let i = 0; i < Math.min(warmup, n); i++) { const t = frame(i); await human.detect(t); tf.dispose(t); }
 
-  let withFaces = 0; let faces = 0;
+  let withFaces = 0; let faces = 0; let withEmotion = 0;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const t = frame(i);
@@ -82,11 +86,12 @@ async function main() {
     tf.dispose(t);
     if (res.face.length > 0) withFaces++;
     faces += res.face.length;
+    withEmotion += res.face.filter((f) => f.emotion && f.emotion.length > 0).length;
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const r = { tool: `@vladmandic/human ${human.version}`, backend: tf.getBackend(), threads, frames: n, frames_with_faces: withFaces, faces, fps: n / secs };
+  const r = { tool: `@vladmandic/human ${human.version}`, backend: tf.getBackend(), simd, threads, frames: n, frames_with_faces: withFaces, faces, faces_with_emotion: withEmotion, fps: n / secs };
   if (asJSON) console.log(JSON.stringify(r));
-  else console.log(`${r.tool} (${r.backend}, ${r.threads} thread): ${n} frames, ${withFaces} with faces, ${faces} faces, ${r.fps.toFixed(1)} fps`);
+  else console.log(`${r.tool} (${r.backend}${simd ? ' simd' : ''}, ${r.threads} thread): ${n} frames, ${withFaces} with faces, ${faces} faces (${withEmotion} with an emotion), ${r.fps.toFixed(1)} fps`);
 }
 
 main().catch((e) => { console.error('peer:', e && e.stack ? e.stack : e); process.exit(1); });

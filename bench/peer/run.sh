@@ -29,5 +29,5 @@ out=$(node "$here/peer.js" "$clip" --json)
 pfps=$(echo "$out" | sed -n 's/.*"fps":\([0-9.]*\).*/\1/p')
 pwith=$(echo "$out" | sed -n 's/.*"frames_with_faces":\([0-9]*\).*/\1/p')
 pn=$(echo "$out" | sed -n 's/.*"frames":\([0-9]*\).*/\1/p')
-printf '@vladmandic/human 3.3.6 (wasm, 1 thread): %d frames, %d with faces, %.1f fps (decode not counted)\n' "$pn" "$pwith" "$pfps"
+printf '@vladmandic/human 3.3.6 (wasm simd, 1 thread, BlazeFace + emotion): %d frames, %d with faces, %.1f fps (decode not counted)\n' "$pn" "$pwith" "$pfps"
 printf 'ratio ferlive / peer: %.2fx fps; frames with faces %d / %d\n' "$(echo "$ffps / $pfps" | bc -l)" "$withfaces" "$pwith"
