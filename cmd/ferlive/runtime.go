@@ -51,7 +51,7 @@ type runtimeFlags struct {
 const mirrorHelp = "classify every face together with its mirror image, in the same batched call, and average the two (test-time augmentation: about twice the classifier's time)"
 
 func (f *runtimeFlags) register(fs *pflag.FlagSet, live bool) {
-	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (rlrcnet, lfnsb, or their int8 versions rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped rlrcnet-fer2013.onnx)")
+	fs.StringVar(&f.model, "model", "", "expression model: a shipped name (faceres, rlrcnet, lfnsb, or their int8 versions faceres-int8, rlrcnet-int8, lfnsb-int8) or an .onnx file (default: the shipped faceres-ferplus.onnx)")
 	fs.StringVar(&f.detector, "detector", "", "face detector: "+strings.Join(facedetect.Kinds, ", ")+" (default: blazeface when make deps installed it, else haar)")
 	fs.StringVar(&f.detModel, "detector-model", "", "detector model file (cascade XML for haar, default Debian's frontal face cascade; ONNX file for blazeface, default the one make deps converted; for yunet and ultraface, required)")
 	every := 1
@@ -105,8 +105,8 @@ func (f *runtimeFlags) validate() error {
 	if f.reuseIoU < 0 || f.reuseIoU > 1 {
 		return usageError{fmt.Errorf("--reuse-iou %g: want 0 (off) to 1", f.reuseIoU)}
 	}
-	if f.refresh < 1 {
-		return usageError{fmt.Errorf("--refresh %d: want 1 or more", f.refresh)}
+	if f.refresh < 0 {
+		return usageError{fmt.Errorf("--refresh %d: want 1 or more (0 = %d)", f.refresh, pipeline.DefaultRefresh)}
 	}
 	if f.threads < 0 {
 		return usageError{fmt.Errorf("--threads %d: want 0 or more", f.threads)}
