@@ -80,7 +80,7 @@ func runLatency(ctx context.Context, args []string) error {
 		fmt.Println(r.threads)
 		rows = append(rows, row{name, st, fps})
 		rep.Device.ORT, rep.Device.Detector, rep.Device.Threads = ort.Version(), f.detector, r.intra
-		rep.Models = append(rep.Models, latreport.Model{Name: name, FPS: fps, Stages: latreport.Stages(st), Batch: r.batch})
+		rep.Models = append(rep.Models, latreport.Model{Name: name, Frames: r.frames, FPS: fps, Stages: latreport.Stages(st), Batch: r.batch})
 		for _, s := range st {
 			fmt.Printf("%-11s n=%-6d mean %7.2f ms  p50 %7.2f  p90 %7.2f  p99 %7.2f  max %7.2f\n", s.Name, s.N, s.Mean, s.P50, s.P90, s.P99, s.Max)
 		}
@@ -176,6 +176,7 @@ const regressionTolerance = 0.10
 // measured is one model's measurement.
 type measured struct {
 	stats   []latency.Stat
+	frames  int // frames measured
 	fps     float64
 	name    string
 	threads string // which ONNX Runtime threads the detector and classifier got
@@ -238,8 +239,8 @@ func measure(ctx context.Context, f *runtimeFlags, input string, frames, warmup 
 	if err := pipeline.Run(ctx, cfg, src, sinks); err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
-	_, fps := e.stats.Frames()
-	m := &measured{stats: e.stats.Stats(), fps: fps, name: name, threads: threads, intra: e.threads}
+	nf, fps := e.stats.Frames()
+	m := &measured{stats: e.stats.Stats(), frames: nf, fps: fps, name: name, threads: threads, intra: e.threads}
 	if batchReps > 0 {
 		// A mid-grey face: the time of a call does not depend on the pixels.
 		sp := e.cls.Spec()

@@ -180,7 +180,11 @@ func (w *Writer) writeTimeline(path string) error {
 	dc.DrawStringAnchored(title, float64(left), 18, 0, 0.5)
 	setFace(12)
 	dc.SetRGB(0.3, 0.3, 0.3)
-	sub := fmt.Sprintf("%d faces, %s; one column = %.1f s", len(w.tracks), clock(total), total.Seconds()/PlotWidth)
+	col := fmt.Sprintf("%.1f s", total.Seconds()/PlotWidth)
+	if total < 100*time.Second {
+		col = fmt.Sprintf("%.0f ms", total.Seconds()/PlotWidth*1000)
+	}
+	sub := fmt.Sprintf("%d faces, %s; one column = %s", len(w.tracks), clock(total), col)
 	dc.DrawStringAnchored(sub, float64(width-right), 18, 1, 0.5)
 	// grid and time axis
 	step := tickStep(total)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/fogleman/gg"
 	"golang.org/x/image/font"
@@ -51,7 +52,7 @@ func (r *Report) WritePNG(path string) error {
 	var series []plot.Series
 	var ticks []string
 	for i, m := range r.Models {
-		s := plot.Series{Name: m.Name, Color: palette[i%len(palette)]}
+		s := plot.Series{Name: strings.TrimSuffix(m.Name, ".onnx"), Color: palette[i%len(palette)]}
 		for _, b := range m.Batch {
 			s.Y = append(s.Y, b.MsPerFace)
 		}
@@ -74,7 +75,7 @@ func (r *Report) WritePNG(path string) error {
 
 // drawStages draws the stacked stage bars into the left w pixels of dc.
 func (r *Report) drawStages(dc *gg.Context, w int) {
-	const ml, mr, mt = 130, 20, 40
+	const ml, mr, mt = 150, 20, 40
 	var names []string // stages in pipeline order, over every model
 	for _, n := range append(append([]string{}, latency.Order...), extraStages(r)...) {
 		for _, m := range r.Models {
@@ -116,7 +117,7 @@ func (r *Report) drawStages(dc *gg.Context, w int) {
 	for i, m := range r.Models {
 		y := float64(mt + 34*i)
 		dc.SetRGB(0, 0, 0)
-		dc.DrawStringAnchored(trim(m.Name, 18), ml-8, y+12, 1, 0.5)
+		dc.DrawStringAnchored(trim(strings.TrimSuffix(m.Name, ".onnx"), 22), ml-8, y+12, 1, 0.5)
 		x := 0.0
 		for k, n := range names {
 			for _, s := range m.Stages {

@@ -49,6 +49,7 @@ type Batch struct {
 // Model is one model's measurement.
 type Model struct {
 	Name   string  `json:"name"`
+	Frames int     `json:"frames"` // frames measured
 	FPS    float64 `json:"fps"`
 	Stages []Stage `json:"stages"`
 	Batch  []Batch `json:"batch"`
@@ -58,7 +59,7 @@ type Model struct {
 type Report struct {
 	Time   time.Time `json:"time"`
 	Input  string    `json:"input"`
-	Frames int       `json:"frames"` // frames measured per model
+	Frames int       `json:"frames"` // frames asked for per model after warm-up (0 = the whole input)
 	Device Device    `json:"device"`
 	Models []Model   `json:"models"`
 }
@@ -224,12 +225,12 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	d := r.Device
 	fmt.Fprintf(&b, "# ferlive latency report\n\n")
-	fmt.Fprintf(&b, "%s, on `%s` (%d frames per model after warm-up).\n\n", r.Time.UTC().Format("2006-01-02 15:04 MST"), r.Input, r.Frames)
+	fmt.Fprintf(&b, "%s, on `%s`.\n\n", r.Time.UTC().Format("2006-01-02 15:04 MST"), r.Input)
 	fmt.Fprintf(&b, "| device | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| CPU | %s (%d cores, %s) |\n| ONNX Runtime | %s, %s provider, %s |\n| detector | %s |\n| ferlive | %s |\n\n",
 		d.CPU, d.Cores, d.OS, d.ORT, d.Provider, threads(d.Threads), d.Detector, d.Ferlive)
 	for _, m := range r.Models {
-		fmt.Fprintf(&b, "## %s\n\n%.1f frames per second.\n\n", m.Name, m.FPS)
+		fmt.Fprintf(&b, "## %s\n\n%.1f frames per second over %d frames (after the warm-up).\n\n", m.Name, m.FPS, m.Frames)
 		fmt.Fprintf(&b, "| stage | n | mean ms | p50 ms | p90 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range m.Stages {
 			fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", s.Name, s.N, s.Mean, s.P50, s.P90, s.P99, s.Max)
@@ -247,9 +248,9 @@ func (r *Report) Markdown() string {
 
 func threads(n int) string {
 	if n == 0 {
-		return "default threads"
+		return "default intra-op threads"
 	}
-	return fmt.Sprintf("%d intra-op threads", n)
+	return fmt.Sprintf("intra-op threads: %d", n)
 }
 
 // WriteMarkdown writes Markdown() to path.

@@ -103,7 +103,7 @@ func TestMarkdownAndPNG(t *testing.T) {
 		t.Errorf("chart is %v", b)
 	}
 	// The first model's bar starts with the decode stage's colour.
-	c := img.At(132, 40+12)
+	c := img.At(152, 40+12)
 	if rr, g, bb, _ := c.RGBA(); uint8(rr>>8) != palette[0].R || uint8(g>>8) != palette[0].G || uint8(bb>>8) != palette[0].B {
 		t.Errorf("bar start is %v, want %v", c, palette[0])
 	}
