@@ -10,10 +10,12 @@ import (
 // Shipped maps the short names accepted by --model to the model files
 // shipped in assets/models. The first entry is the default.
 var Shipped = []struct{ Name, File string }{
+	{"faceres", "faceres-ferplus.onnx"},
 	{"rlrcnet", "rlrcnet-fer2013.onnx"},
 	{"lfnsb", "lfnsb-ferplus.onnx"},
 	{"rlrcnet-int8", "rlrcnet-fer2013-int8.onnx"},
 	{"lfnsb-int8", "lfnsb-ferplus-int8.onnx"},
+	{"faceres-int8", "faceres-ferplus-int8.onnx"},
 }
 
 // ModelDirs lists where shipped models are looked for: $FERLIVE_MODEL_DIR,

@@ -418,6 +418,9 @@ func (r *ModelReport) WriteCard(path string) error {
 	size := st.size()
 	p("# %s: %s trained on %s\n\n", name, arch, dsName)
 	how := "trained from scratch"
+	if st.FaceRes != nil && st.Options.Pretrained != "" {
+		how = "fine-tuned from face-recognition weights (HSE FaceRes)"
+	}
 	if st.Init != nil {
 		how = fmt.Sprintf("trained further from the weights of `%s` (`--init-from`; see Training)", filepath.Base(st.Init.Path))
 	}

@@ -36,6 +36,8 @@ func TestShippedModelsMatchTheirCards(t *testing.T) {
 		{"lfnsb", "lfnsb-ferplus.onnx", "ferplus.tar.gz", "FER2013Test", 3371},
 		{"rlrcnet-int8", "rlrcnet-fer2013-int8.onnx", "fer2013.tar.gz", "PrivateTest", 3589},
 		{"lfnsb-int8", "lfnsb-ferplus-int8.onnx", "ferplus.tar.gz", "FER2013Test", 3371},
+		{"faceres", "faceres-ferplus.onnx", "ferplus.tar.gz", "FER2013Test", 3371},
+		{"faceres-int8", "faceres-ferplus-int8.onnx", "ferplus.tar.gz", "FER2013Test", 3371},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			model := filepath.Join(models, c.file)
