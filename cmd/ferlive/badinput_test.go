@@ -59,6 +59,8 @@ func TestBadInputErrors(t *testing.T) {
 		{"unknown flag", []string{"annotate", "--frobnicate"}, "frobnicate", 2},
 		{"bad device", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--device", "tpu"}, "tpu", 1},
 		{"rotation not a quarter turn", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--rotate", "45"}, "--rotate 45", 2},
+		{"reuse IoU above 1", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--reuse-iou", "1.5"}, "--reuse-iou 1.5", 2},
+		{"negative refresh", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--reuse-iou", "0.9", "--refresh", "-1"}, "--refresh -1", 2},
 		{"camera rotation not a quarter turn", []string{"--camera", "0", "--headless", "--jsonl", out, "--model", model, "--rotate", "-90"}, "--rotate -90", 2},
 	}
 	for _, c := range cases {
