@@ -111,10 +111,13 @@ test: deps vet
 
 # Micro benchmarks (detectors, classifier batches, overlay, decode) at the
 # default bench time, then the annotate matrix, where one iteration is a
-# whole clip. Results go to bench.txt.
+# whole clip (BenchmarkShortcuts: detect-every and reuse against the full
+# pipeline), then, when Node is present, bench-peer. Results go to bench.txt.
 bench: deps
 	$(GO) test -run '^$$' -bench . -timeout 60m $$($(GO) list ./... | grep -v /cmd/ferlive) | tee bench.txt
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/ferlive/ | tee -a bench.txt
+	@if command -v node >/dev/null; then $(MAKE) --no-print-directory bench-peer | tee -a bench.txt; \
+	else echo "bench: node not installed, ferlive against the peer skipped (make bench-peer)"; fi
 
 # Side by side in one run: ferlive annotate (defaults) against the peer,
 # @vladmandic/human 3.3.6 (BlazeFace + emotion, TensorFlow.js wasm, one
