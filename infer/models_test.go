@@ -13,7 +13,7 @@ import (
 // first folder that holds the file, a path as is, and clear errors.
 func TestFindModel(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	for _, p := range []string{filepath.Join(a, "lfnsb-ferplus.onnx"), filepath.Join(b, "lfnsb-ferplus.onnx"), filepath.Join(b, "rlrcnet-fer2013.onnx")} {
+	for _, p := range []string{filepath.Join(a, "lfnsb-ferplus.onnx"), filepath.Join(b, "lfnsb-ferplus.onnx"), filepath.Join(b, "rlrcnet-fer2013.onnx"), filepath.Join(b, "faceres-ferplus.onnx")} {
 		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,8 @@ func TestFindModel(t *testing.T) {
 		{"lfnsb", filepath.Join(a, "lfnsb-ferplus.onnx")},
 		{"LFNSB", filepath.Join(a, "lfnsb-ferplus.onnx")},
 		{"rlrcnet", filepath.Join(b, "rlrcnet-fer2013.onnx")},
-		{"", filepath.Join(b, "rlrcnet-fer2013.onnx")}, // the default is the first shipped model
+		{"", filepath.Join(b, "faceres-ferplus.onnx")}, // the default is the first shipped model
+		{"FaceRes", filepath.Join(b, "faceres-ferplus.onnx")},
 		{filepath.Join(b, "lfnsb-ferplus.onnx"), filepath.Join(b, "lfnsb-ferplus.onnx")},
 	} {
 		got, err := infer.FindModel(c.in, dirs)
@@ -34,7 +35,7 @@ func TestFindModel(t *testing.T) {
 	if _, err := infer.FindModel("lfnsb", []string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "lfnsb-ferplus.onnx") {
 		t.Errorf("missing shipped model: %v", err)
 	}
-	if _, err := infer.FindModel("mobilenet", dirs); err == nil || !strings.Contains(err.Error(), "rlrcnet, lfnsb") {
+	if _, err := infer.FindModel("mobilenet", dirs); err == nil || !strings.Contains(err.Error(), "faceres, rlrcnet, lfnsb") {
 		t.Errorf("unknown name: %v, want the shipped names listed", err)
 	}
 	t.Setenv("FERLIVE_MODEL_DIR", a)
