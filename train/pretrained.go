@@ -57,12 +57,10 @@ func (t *Trainer) initPretrained(path string) error {
 	if err := n.ImportTFJS(g, t.st.Mean, t.st.Std); err != nil {
 		return fmt.Errorf("--pretrained %s: %w", path, err)
 	}
-	k, err := recentreBN(t.model, t.train, t.st.Mean, t.st.Std, recentreBatches, t.opt.Batch, t.opt.Seed)
-	if err != nil {
+	if _, err := recentreBN(t.model, t.train, t.st.Mean, t.st.Std, recentreBatches, t.opt.Batch, t.opt.Seed); err != nil {
 		return fmt.Errorf("--pretrained %s: %w", path, err)
 	}
 	t.logf("backbone from %s (%s, converted by %s): %d layers, batch norms re-centred on %d training faces (%.1fs)",
 		path, g.GeneratedBy, g.ConvertedBy, len(n.Layers), min(t.train.Len(), recentreBatches*t.opt.Batch), time.Since(start).Seconds())
-	_ = k
 	return nil
 }

@@ -163,15 +163,3 @@ func ones(n int) []float32 {
 	}
 	return v
 }
-
-// FLOPs is the multiply-adds of one face's forward pass.
-func (m *Model) FLOPs() int64 {
-	side := int64(m.Cfg.Size)
-	var total int64
-	for _, l := range m.Layers {
-		c := l.(*nn.ConvBN)
-		side = (side + c.Stride - 1) / c.Stride
-		total += side * side * c.Out * (c.In / c.Group) * c.K * c.K
-	}
-	return total + m.FC.In*m.FC.Out
-}

@@ -98,15 +98,6 @@ func New(c Config, seed int64) (*Model, error) {
 // Features is the width of the pooled features the classifier reads.
 func (m *Model) Features() int64 { return m.FC.In }
 
-// FinalSide is the side of the last feature map.
-func (m *Model) FinalSide() int64 {
-	side := int64(m.Cfg.Size)
-	for _, l := range m.Layers {
-		side = (side + l.(*nn.ConvBN).Stride - 1) / l.(*nn.ConvBN).Stride
-	}
-	return side
-}
-
 // Vars lists every parameter and buffer with a stable name.
 func (m *Model) Vars() []nn.Var {
 	var out []nn.Var
