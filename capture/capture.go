@@ -93,6 +93,26 @@ type DropCounter interface {
 	Dropped() int
 }
 
+// Health counts what a live source went through since it was opened.
+type Health struct {
+	// Captured is the number of frames read from the device (the next
+	// Frame.Index), including the dropped ones.
+	Captured int
+	// Dropped is the number of captured frames discarded unread because a
+	// newer one arrived before the consumer asked.
+	Dropped int
+	// Reconnects counts successful reopenings after a loss or a stall.
+	Reconnects int
+	// Stalls counts the times no frame arrived for Options.StallTimeout.
+	Stalls int
+}
+
+// HealthReporter is implemented by live sources and by the wrappers of
+// them (Rotate): metrics and events read it while the source runs.
+type HealthReporter interface {
+	Health() Health
+}
+
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("capture: source closed")
 

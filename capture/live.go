@@ -65,6 +65,8 @@ type liveSource struct {
 	lastFrame   time.Time // stall detection
 	err         error     // terminal error (reconnect off)
 	closed      bool
+	reconnects  int // successful reopenings
+	stalls      int // stall timeouts
 }
 
 // newLiveSource opens the device once (failing fast: the initial open is
@@ -122,6 +124,14 @@ func (s *liveSource) Dropped() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.dropped
+}
+
+// Health reports the frames captured and dropped, the reconnects and the
+// stalls so far.
+func (s *liveSource) Health() Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Health{Captured: s.captured, Dropped: s.dropped, Reconnects: s.reconnects, Stalls: s.stalls}
 }
 
 // Next returns the newest frame, blocking until one newer than the last
@@ -231,6 +241,9 @@ func (s *liveSource) watch(fail <-chan error) error {
 			idle := time.Since(s.lastFrame)
 			s.mu.Unlock()
 			if idle >= stall {
+				s.mu.Lock()
+				s.stalls++
+				s.mu.Unlock()
 				return fmt.Errorf("no frame for %v (stalled)", idle.Round(time.Millisecond))
 			}
 			t.Reset(stall - idle)
@@ -353,6 +366,9 @@ func (s *liveSource) reconnect() grabber {
 	for attempt := 1; ; attempt++ {
 		g, err := s.openBounded()
 		if err == nil {
+			s.mu.Lock()
+			s.reconnects++
+			s.mu.Unlock()
 			s.opts.logf("capture: %s: reconnected (attempt %d)", s.cfg.label, attempt)
 			return g
 		}

@@ -123,6 +123,9 @@ func TestReconnect(t *testing.T) {
 	if !first.closed.Load() {
 		t.Error("the lost device was not closed")
 	}
+	if h := s.Health(); h.Reconnects != 1 || h.Stalls != 0 || h.Captured < last+1 {
+		t.Errorf("health %+v, want 1 reconnect, no stall, at least %d captured", h, last+1)
+	}
 }
 
 // TestReconnectOff: without Reconnect a lost camera ends with a clear error,
@@ -188,6 +191,10 @@ func TestStallRecovery(t *testing.T) {
 	}
 	if !logs.contains("stalled") || !logs.contains("reconnected") {
 		t.Errorf("log lacks the stall and the reconnect:\n%s", logs)
+	}
+	var hr HealthReporter = s
+	if h := hr.Health(); h.Stalls != 1 || h.Reconnects != 1 {
+		t.Errorf("health %+v, want 1 stall and 1 reconnect", h)
 	}
 	close(hung.release)
 	if err := s.Close(); err != nil {

@@ -285,6 +285,14 @@ func (t *turned) Info() Info {
 	return info
 }
 
+// Health forwards the source's health counts (live sources; zero otherwise).
+func (t *turned) Health() Health {
+	if h, ok := t.Source.(HealthReporter); ok {
+		return h.Health()
+	}
+	return Health{}
+}
+
 // Dropped forwards the source's count of dropped frames (live sources).
 func (t *turned) Dropped() int {
 	if d, ok := t.Source.(DropCounter); ok {

@@ -18,6 +18,7 @@ type annotateJob struct {
 	output   string
 	noProg   bool
 	maxFrame int
+	ff       fleetFlags
 }
 
 func runAnnotate(ctx context.Context, args []string) error {
@@ -30,6 +31,7 @@ func runAnnotate(ctx context.Context, args []string) error {
 	fs.StringVar(&j.f.timeline, "timeline", "", "draw a PNG timeline to this file: one lane per tracked face, its emotion as colour over the video's time (faces seen briefly are merged into one lane)")
 	fs.BoolVar(&j.noProg, "no-progress", false, "do not draw the progress bar")
 	fs.IntVar(&j.maxFrame, "max-frames", 0, "stop after this many frames (0 = all)")
+	j.ff.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +47,9 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	}
 	if output == "" && f.jsonl == "" && f.csv == "" && f.summary == "" && f.timeline == "" {
 		return nil, usageError{errors.New("annotate: nothing to write: give --output, --jsonl, --csv, --summary and/or --timeline")}
+	}
+	if err := j.ff.validate(); err != nil {
+		return nil, err
 	}
 	f.input = input
 	src, err := f.openSource(openInput(input))
@@ -67,6 +72,11 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 		return nil, err
 	}
 	defer e.Close()
+	fl, err := j.ff.start(e, f, src)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.close()
 	out, sinks, err := f.openOutputs(e, output, info, 25, false)
 	if err != nil {
 		return nil, err
@@ -81,7 +91,7 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 		bar = progress.New(os.Stderr, "annotate", total)
 	}
 	done := 0
-	sinks = append(sinks, pipeline.SinkFunc(func(r *pipeline.Result) error {
+	sinks = append(sinks, fl.sink(), pipeline.SinkFunc(func(r *pipeline.Result) error {
 		done++
 		if bar != nil {
 			bar.Set(done)

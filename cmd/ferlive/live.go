@@ -42,7 +42,12 @@ func runLive(ctx context.Context, args []string) error {
 	fs.IntVar(&maxFrames, "max-frames", 0, "stop after this many frames (0 = run until quit)")
 	fs.DurationVar(&stallExit, "stall-exit", 30*time.Second, "exit with an error when no frame was processed for this long (so systemd restarts a hung process); 0 = never")
 	f.register(fs, true)
+	var ff fleetFlags
+	ff.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := ff.validate(); err != nil {
 		return err
 	}
 	if headless && output == "" && f.jsonl == "" && f.csv == "" {
@@ -73,6 +78,11 @@ func runLive(ctx context.Context, args []string) error {
 		return err
 	}
 	defer e.Close()
+	fl, err := ff.start(e, &f, src)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
 	out, sinks, err := f.openOutputs(e, output, info, 30, !headless)
 	if err != nil {
 		return err
@@ -97,6 +107,7 @@ func runLive(ctx context.Context, args []string) error {
 	notify := sdnotify.New()
 	notify.Ready()
 	defer notify.Stopping()
+	go fl.notifyStatus(notify)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	progressed := make(chan struct{}, 1)
@@ -106,7 +117,7 @@ func runLive(ctx context.Context, args []string) error {
 		go watchStall(done, progressed, stallExit, cancel)
 	}
 	n := 0
-	sinks = append(sinks, pipeline.SinkFunc(func(r *pipeline.Result) error {
+	sinks = append(sinks, fl.sink(), pipeline.SinkFunc(func(r *pipeline.Result) error {
 		n++
 		notify.Watchdog()
 		select {

@@ -43,8 +43,16 @@ type stage struct {
 	recent  float64 // exponential moving average, ms
 }
 
+// Observer receives every duration a Recorder records, as it is recorded
+// (for example a Prometheus histogram per stage). It is called on the
+// recording goroutine and must be quick and safe for concurrent use.
+type Observer interface {
+	ObserveStage(name string, d time.Duration)
+}
+
 // Recorder collects stage timings. It is safe for concurrent use.
 type Recorder struct {
+	obs    []Observer // set before the run; read without the lock
 	mu     sync.Mutex
 	stages map[string]*stage
 	rng    *rand.Rand
@@ -57,8 +65,15 @@ func New() *Recorder {
 	return &Recorder{stages: map[string]*stage{}, rng: rand.New(rand.NewSource(1)), start: time.Now()}
 }
 
+// Observe makes o receive every duration recorded from now on. Call it
+// before the recorder is shared with running stages.
+func (r *Recorder) Observe(o Observer) { r.obs = append(r.obs, o) }
+
 // Add records one duration for a stage.
 func (r *Recorder) Add(name string, d time.Duration) {
+	for _, o := range r.obs {
+		o.ObserveStage(name, d)
+	}
 	ms := float64(d) / float64(time.Millisecond)
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -39,3 +39,22 @@ func TestReservoirKeepsBound(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+type stageLog map[string][]time.Duration
+
+func (l stageLog) ObserveStage(name string, d time.Duration) { l[name] = append(l[name], d) }
+
+// TestObserver: an observer sees every duration recorded, by Add and Since.
+func TestObserver(t *testing.T) {
+	r := New()
+	l := stageLog{}
+	r.Observe(l)
+	r.Add(Detect, 3*time.Millisecond)
+	r.Since(Infer, time.Now().Add(-2*time.Millisecond))
+	if len(l[Detect]) != 1 || l[Detect][0] != 3*time.Millisecond {
+		t.Errorf("detect observed %v, want [3ms]", l[Detect])
+	}
+	if len(l[Infer]) != 1 || l[Infer][0] < 2*time.Millisecond {
+		t.Errorf("infer observed %v, want one duration >= 2ms", l[Infer])
+	}
+}

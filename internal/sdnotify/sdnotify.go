@@ -1,5 +1,6 @@
 // Package sdnotify speaks systemd's notify protocol (sd_notify): READY=1 when
-// the service is up, WATCHDOG=1 to pet the watchdog, STOPPING=1 on exit. It
+// the service is up, WATCHDOG=1 to pet the watchdog, STATUS= for the line
+// systemctl status shows, STOPPING=1 on exit. It
 // does nothing when $NOTIFY_SOCKET is not set (not run by systemd).
 package sdnotify
 
@@ -53,6 +54,9 @@ func (n *Notifier) Send(state string) error {
 
 // Ready tells systemd the service has started.
 func (n *Notifier) Ready() { n.Send("READY=1") }
+
+// Status sets the one-line status systemctl status shows (STATUS=...).
+func (n *Notifier) Status(line string) { n.Send("STATUS=" + line) }
 
 // Stopping tells systemd the service is shutting down.
 func (n *Notifier) Stopping() { n.Send("STOPPING=1") }
