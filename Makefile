@@ -136,7 +136,7 @@ bench-peer-deps:
 # shared photos, through YuNet, the shipped default model and the overlay.
 # Review the pictures after an overlay change; the test compares with them.
 screenshots: deps
-	$(GO) test -count=1 -v -run TestScreenshots ./internal/screenshots/ -args -update
+	$(GO) test -count=1 -v -run TestScreenshots ./testkit/screenshots/ -args -update
 
 run: build
 	@if [ -n "$(INPUT)" ]; then ./bin/ferlive annotate --input "$(INPUT)" --output "$(basename $(INPUT)).annotated.mp4" --jsonl "$(basename $(INPUT)).jsonl"; \

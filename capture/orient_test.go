@@ -13,7 +13,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/ferlive/ferlive/internal/mp4matrix"
+	"github.com/ferlive/ferlive/testkit/mp4matrix"
 )
 
 // writeQuadrantVideo writes a short MP4 of w x h frames whose four

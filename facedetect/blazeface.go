@@ -32,7 +32,7 @@ const (
 // BlazeFace's boxes span brows to chin; the other detectors' (and the
 // classifiers' crop rule, ferlive.crop) span forehead to chin. Measured on
 // the four faces of the shared photos against the consensus of the Haar,
-// YuNet and UltraFace boxes (internal/synth): same width and horizontal
+// YuNet and UltraFace boxes (testkit/synth): same width and horizontal
 // centre, 1.21-1.27 times the height, centre 0.15-0.19 heights higher.
 // Detect returns boxes in that convention.
 const (

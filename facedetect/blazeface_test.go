@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/internal/tfjs"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // The anchors of the 256-px model: 16x16 cells of two at stride 16, then

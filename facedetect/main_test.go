@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestMain runs the tests; with -tags matprofile, testenv.Main also fails the

@@ -9,8 +9,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestRecallByFaceSize pastes the face of obama-720p.jpg at widths from 16

@@ -11,8 +11,8 @@ import (
 
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // benchModels are $FERLIVE_BENCH_MODEL if set, else every shipped model the

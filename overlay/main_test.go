@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestMain runs the tests; built with -tags matprofile it fails the run when

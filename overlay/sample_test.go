@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 	"gocv.io/x/gocv"
 )
 

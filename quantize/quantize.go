@@ -22,12 +22,9 @@ import (
 	"math"
 	"sort"
 
+	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
 )
-
-// MetaKey is the metadata entry that marks a quantised model and says how it
-// was made.
-const MetaKey = "ferlive.quant"
 
 // Range is the observed interval of a tensor's values.
 type Range struct {
@@ -301,6 +298,6 @@ func Model(m *onnx.Model, ranges Ranges) (*onnx.Model, Stats, error) {
 	out := *m
 	out.Graph = &g
 	out.Metadata = append([]onnx.StringPair(nil), m.Metadata...)
-	out.SetMeta(MetaKey, fmt.Sprintf("int8 QDQ: %d convolutions, per-channel int8 weights, uint8 activations calibrated by min/max", st.Convs))
+	out.SetMeta(contract.KeyQuant, fmt.Sprintf("int8 QDQ: %d convolutions, per-channel int8 weights, uint8 activations calibrated by min/max", st.Convs))
 	return &out, st, nil
 }

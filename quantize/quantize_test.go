@@ -15,9 +15,9 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
 	"github.com/ferlive/ferlive/quantize"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 const side = 48
@@ -118,10 +118,10 @@ func TestInt8ModelAgreesWithFloat(t *testing.T) {
 	if _, err := contract.Parse(q.MetaMap()); err != nil {
 		t.Errorf("the int8 model lost its contract: %v", err)
 	}
-	if v, ok := q.Meta(quantize.MetaKey); !ok || !strings.Contains(v, "3 convolutions") {
-		t.Errorf("%s = %q", quantize.MetaKey, v)
+	if v, ok := q.Meta(contract.KeyQuant); !ok || !strings.Contains(v, "3 convolutions") {
+		t.Errorf("%s = %q", contract.KeyQuant, v)
 	}
-	if _, ok := m.Meta(quantize.MetaKey); ok {
+	if _, ok := m.Meta(contract.KeyQuant); ok {
 		t.Error("Model changed its input model's metadata")
 	}
 

@@ -15,11 +15,11 @@ import (
 
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/evaluate"
+	"github.com/ferlive/ferlive/internal/graphstat"
 	"github.com/ferlive/ferlive/internal/metrics"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
 	"github.com/ferlive/ferlive/train/data"
-	"github.com/ferlive/ferlive/train/graphstat"
 )
 
 // ModelReport is what a model card reports: the exported model measured

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ferlive/ferlive/train/plot"
+	"github.com/ferlive/ferlive/internal/plot"
 )
 
 // ReadMetrics reads a run's metrics.jsonl.

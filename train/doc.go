@@ -4,7 +4,7 @@
 // exports to ONNX with the model contract. The architectures meet the
 // trainer through the Net interface. The libtorch parts build with
 // the tag "torch"; the data pipeline (train/data), the FLOPs counter
-// (train/graphstat) and the plots (train/plot) do not need it.
+// (internal/graphstat) and the plots (internal/plot) do not need it.
 //
 // Train, resume, export (build with `make trainer`):
 //

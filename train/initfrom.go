@@ -13,7 +13,6 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/emotion"
 	"github.com/ferlive/ferlive/internal/onnx"
-	"github.com/ferlive/ferlive/quantize"
 	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/torch"
@@ -52,7 +51,7 @@ func (t *Trainer) initFrom(path string) error {
 	if err != nil {
 		return fmt.Errorf("--init-from %s: %w", path, err)
 	}
-	if q, ok := g.Meta(quantize.MetaKey); ok {
+	if q, ok := g.Meta(contract.KeyQuant); ok {
 		return fmt.Errorf("--init-from %s is quantised (%s): training needs float weights; start from the float model it was made from", path, q)
 	}
 	if spec.Arch != t.st.arch() {

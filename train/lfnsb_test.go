@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/contract"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 	"github.com/ferlive/ferlive/train/data"
 	"github.com/ferlive/ferlive/train/lfnsb"
 	"github.com/ferlive/ferlive/train/torch"

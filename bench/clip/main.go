@@ -1,5 +1,5 @@
 // Command clip writes a benchmark clip synthesised from the shared photos
-// (internal/synth): the 640x360 4-face scene that `make bench-peer` gives
+// (testkit/synth): the 640x360 4-face scene that `make bench-peer` gives
 // both ferlive and the peer, or another size, face count or scene.
 //
 //	go run ./bench/clip -out /tmp/bench.mp4 [-width 640 -height 360 -faces 4 -frames 300] [-scene bench|laughing|crowd]
@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ferlive/ferlive/internal/synth"
+	"github.com/ferlive/ferlive/testkit/synth"
 )
 
 func main() {

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/ferlive/ferlive/internal/latency"
-	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/internal/progress"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 // annotateJob is one `ferlive annotate` run.

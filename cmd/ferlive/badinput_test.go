@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // TestBadInputErrors runs the CLI on broken inputs: each must fail with one

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/latency"
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // BenchmarkAnnotate runs `ferlive annotate` on synthesised clips (640x360

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/onnx"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // `ferlive convert` writes an ONNX model with BlazeFace's four outputs and

@@ -16,10 +16,10 @@ import (
 
 	"github.com/ferlive/ferlive/capture"
 	"github.com/ferlive/ferlive/facedetect"
-	"github.com/ferlive/ferlive/internal/mp4matrix"
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/mp4matrix"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

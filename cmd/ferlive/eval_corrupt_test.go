@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/evaluate"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // TestEvalCorrupt: eval --corrupt scores the clean split and each named

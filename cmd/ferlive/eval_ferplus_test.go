@@ -13,8 +13,8 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/evaluate"
 	"github.com/ferlive/ferlive/internal/onnx"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // TestEvalFERPlusShippedName runs `ferlive eval --model lfnsb` (the shipped

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/evaluate"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // TestEvalSplitFolder: with a tree of train/ and test/ class folders,

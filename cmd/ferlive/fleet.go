@@ -12,8 +12,8 @@ import (
 
 	"github.com/ferlive/ferlive/capture"
 	"github.com/ferlive/ferlive/internal/latency"
-	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/internal/telemetry"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 // fleetFlags connect a live or annotate run to a fleet's monitoring:

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestInterruptFinalisesOutputs sends SIGINT to `ferlive annotate` mid-file:

@@ -13,7 +13,7 @@ import (
 	"github.com/ferlive/ferlive/internal/latency"
 	latreport "github.com/ferlive/ferlive/internal/latency/report"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/pipeline"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 func runLatency(ctx context.Context, args []string) error {

@@ -10,8 +10,8 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/ferlive/ferlive/capture"
-	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/internal/sdnotify"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 func runLive(ctx context.Context, args []string) error {

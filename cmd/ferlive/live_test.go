@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/ferlive/ferlive/internal/onnx"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
 	"github.com/ferlive/ferlive/overlay"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // buildBinary builds ferlive into dir and returns its path.

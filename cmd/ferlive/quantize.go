@@ -14,12 +14,12 @@ import (
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/evaluate"
+	"github.com/ferlive/ferlive/internal/graphstat"
 	"github.com/ferlive/ferlive/internal/metrics"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
 	"github.com/ferlive/ferlive/internal/progress"
 	"github.com/ferlive/ferlive/quantize"
-	"github.com/ferlive/ferlive/train/graphstat"
 )
 
 // quantizeFlags are the options of `ferlive quantize`.
@@ -71,7 +71,7 @@ func runQuantize(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if q, ok := m.Meta(quantize.MetaKey); ok {
+	if q, ok := m.Meta(contract.KeyQuant); ok {
 		return fmt.Errorf("model %s is already quantised (%s); quantise its float32 original", path, q)
 	}
 	c, err := infer.Open(path, ort.Options{Threads: f.threads})
@@ -168,7 +168,7 @@ func calibrateModel(ctx context.Context, c *infer.Classifier, m *onnx.Model, pat
 	if err != nil {
 		return nil, st, nil, err
 	}
-	q.SetMeta(quantize.MetaKey, fmt.Sprintf("int8 QDQ (%d convolutions, per-channel int8 weights, uint8 activations); calibrated by min/max on %d faces of %s%s",
+	q.SetMeta(contract.KeyQuant, fmt.Sprintf("int8 QDQ (%d convolutions, per-channel int8 weights, uint8 activations); calibrated by min/max on %d faces of %s%s",
 		st.Convs, len(samples), filepath.Base(f.data), splitNote(f.split)))
 	return q, st, batches, nil
 }

@@ -19,9 +19,8 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/evaluate"
 	"github.com/ferlive/ferlive/internal/onnx"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
-	"github.com/ferlive/ferlive/quantize"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // writeFaces writes n textured 48x48 images per label into
@@ -83,8 +82,8 @@ func TestQuantizeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := q.Meta(quantize.MetaKey); !ok || !strings.Contains(v, "42 faces of faces (Cal)") {
-		t.Errorf("%s = %q", quantize.MetaKey, v)
+	if v, ok := q.Meta(contract.KeyQuant); !ok || !strings.Contains(v, "42 faces of faces (Cal)") {
+		t.Errorf("%s = %q", contract.KeyQuant, v)
 	}
 	sp, err := contract.Parse(q.MetaMap())
 	if err != nil {

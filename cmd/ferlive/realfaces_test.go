@@ -9,8 +9,8 @@ import (
 
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/emotion"
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestLaughingAudience is ferlive's real-video check: an audience of five

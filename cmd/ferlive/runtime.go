@@ -17,10 +17,10 @@ import (
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/latency"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/internal/record"
 	"github.com/ferlive/ferlive/internal/summary"
 	"github.com/ferlive/ferlive/overlay"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 // runtimeFlags are the flags shared by live, annotate and latency.

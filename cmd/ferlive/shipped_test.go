@@ -12,7 +12,7 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/evaluate"
 	"github.com/ferlive/ferlive/internal/onnx"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestShippedModelsMatchTheirCards runs each shipped model through

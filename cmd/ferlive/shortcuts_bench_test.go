@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/facedetect"
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // BenchmarkShortcuts measures each per-frame shortcut (--detect-every N,

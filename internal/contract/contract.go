@@ -26,6 +26,9 @@ const (
 	// uncertain: "p=0.45,margin=0.1" (top probability below p, or its
 	// margin over the runner-up below margin). Absent: DefaultUncertain.
 	KeyUncertain = "ferlive.uncertain"
+	// KeyQuant marks a quantised model and says how it was made (written
+	// by quantize, read by the trainer to refuse an int8 start).
+	KeyQuant = "ferlive.quant"
 )
 
 // Uncertain is the threshold below which a classification is too weak to

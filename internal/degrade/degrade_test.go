@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // face draws a 48x48 face-like test image: a lit oval on a darker

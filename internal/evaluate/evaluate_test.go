@@ -14,8 +14,8 @@ import (
 	"github.com/ferlive/ferlive/internal/evaluate"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 // MakeDataset writes dir/<class>/<prefix>_<n>.png images of uniform gray.

@@ -8,8 +8,8 @@ import (
 	ortgo "github.com/yalue/onnxruntime_go"
 
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
-	"github.com/ferlive/ferlive/internal/testmodel"
+	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 func TestSessionRunsGeneratedModel(t *testing.T) {

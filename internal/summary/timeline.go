@@ -12,7 +12,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
 
-	"github.com/ferlive/ferlive/overlay"
+	"github.com/ferlive/ferlive/internal/emotion"
 )
 
 // Timeline layout. A lane is one face; the plot is PlotWidth pixels wide
@@ -211,7 +211,7 @@ func (w *Writer) writeTimeline(path string) error {
 				e++
 			}
 			if k >= 0 {
-				dc.SetColor(overlay.Color(w.labels[k]))
+				dc.SetColor(emotion.Color(w.labels[k]))
 				dc.DrawRectangle(float64(left+c), y, float64(e-c), laneH)
 				dc.Fill()
 			}
@@ -229,7 +229,7 @@ func (w *Writer) writeTimeline(path string) error {
 	for i, k := range used {
 		x := float64(left + (i%6)*150)
 		y := ly + float64(i/6)*20
-		dc.SetColor(overlay.Color(w.labels[k]))
+		dc.SetColor(emotion.Color(w.labels[k]))
 		dc.DrawRectangle(x, y-6, 14, 12)
 		dc.Fill()
 		dc.SetColor(color.Gray{Y: 80})

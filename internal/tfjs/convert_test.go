@@ -13,9 +13,9 @@ import (
 
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/internal/tfjs"
 	"github.com/ferlive/ferlive/internal/tfjs/tfjsref"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // convertFile converts a shared TF.js model to ONNX in a temporary folder.

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/contract"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // TestMaskStatistics checks the improved random masking: probability,

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/ferlive/ferlive/internal/contract"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // writeTree writes n gray PNGs (of distinct levels) per class under

@@ -12,9 +12,9 @@ import (
 
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/internal/tfjs"
 	"github.com/ferlive/ferlive/internal/tfjs/tfjsref"
+	"github.com/ferlive/ferlive/testkit/testenv"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/torch"
 )

@@ -14,7 +14,7 @@ import (
 	"github.com/ferlive/ferlive/internal/contract"
 	"github.com/ferlive/ferlive/internal/onnx"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 	"github.com/ferlive/ferlive/train/nn"
 	"github.com/ferlive/ferlive/train/torch"
 )

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/image/font/opentype"
 
 	"github.com/ferlive/ferlive/internal/latency"
-	"github.com/ferlive/ferlive/train/plot"
+	"github.com/ferlive/ferlive/internal/plot"
 )
 
 // palette colours stages and models: Okabe and Ito's colour-blind-safe

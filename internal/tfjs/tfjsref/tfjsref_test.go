@@ -4,8 +4,8 @@ import (
 	"image"
 	"testing"
 
-	"github.com/ferlive/ferlive/internal/testenv"
 	"github.com/ferlive/ferlive/internal/tfjs/tfjsref"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 // Every case rebuilds, from the shared photo, the exact input TensorFlow.js

@@ -1,7 +1,7 @@
 // Package screenshots renders the README's overlay screenshots through the
 // real detector (YuNet), the shipped default model and the overlay: a
 // crowded frame (a synthetic audience pasted from the shared photos'
-// faces, see internal/synth) and a close-up (a shared photo). `make
+// faces, see testkit/synth) and a close-up (a shared photo). `make
 // screenshots` rewrites docs/screenshots/*.png, so that a change to the
 // overlay can be reviewed as pictures; the package's test compares fresh
 // renders with them, with a tolerance.
@@ -17,8 +17,8 @@ import (
 	"github.com/ferlive/ferlive/facedetect"
 	"github.com/ferlive/ferlive/infer"
 	"github.com/ferlive/ferlive/internal/ort"
-	"github.com/ferlive/ferlive/internal/synth"
 	"github.com/ferlive/ferlive/overlay"
+	"github.com/ferlive/ferlive/testkit/synth"
 )
 
 // Env says where the inputs are.

@@ -14,7 +14,7 @@ import (
 	"github.com/ferlive/ferlive/capture"
 	"github.com/ferlive/ferlive/facedetect"
 	"github.com/ferlive/ferlive/internal/latency"
-	"github.com/ferlive/ferlive/internal/pipeline"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 // fakeSource yields n frames, failing at frame failAt (if >= 0).

@@ -9,7 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/ferlive/ferlive/infer"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/screenshots/*.png (make screenshots)")

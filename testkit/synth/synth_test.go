@@ -7,8 +7,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/ferlive/ferlive/internal/synth"
-	"github.com/ferlive/ferlive/internal/testenv"
+	"github.com/ferlive/ferlive/testkit/synth"
+	"github.com/ferlive/ferlive/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

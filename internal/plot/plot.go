@@ -1,4 +1,5 @@
-// Package plot draws training curves as PNG with gg.
+// Package plot draws line charts (training curves, latency by batch size)
+// as PNG with gg.
 package plot
 
 import (

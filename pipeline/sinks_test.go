@@ -8,8 +8,8 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/ferlive/ferlive/internal/latency"
-	"github.com/ferlive/ferlive/internal/pipeline"
 	"github.com/ferlive/ferlive/overlay"
+	"github.com/ferlive/ferlive/pipeline"
 )
 
 // TestHUDLayerOnlyInTheWindow runs the live arrangement of sinks: the
