@@ -30,10 +30,11 @@ INPUT        ?=
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: OpenCV 4.6 + cascades for gocv, libtorch for the trainer,
-# Xvfb/xwd/ImageMagick for the live-window test, FFmpeg/GStreamer video backends.
+# Xvfb/xwd/ImageMagick for the live-window test, FFmpeg/GStreamer video backends,
+# Mosquitto for the MQTT tests (a real broker, started by the tests themselves).
 APT_PKGS := build-essential pkg-config libopencv-dev opencv-data libtorch-dev \
 	xvfb x11-apps imagemagick ffmpeg gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-libav
+	gstreamer1.0-plugins-good gstreamer1.0-libav mosquitto
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/ferlive/ferlive/testkit/mqtttest"
 	"github.com/ferlive/ferlive/testkit/synth"
 	"github.com/ferlive/ferlive/testkit/testenv"
 	"github.com/ferlive/ferlive/testkit/testmodel"
@@ -305,5 +307,161 @@ func TestFleetBadFlags(t *testing.T) {
 		if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), c.want) {
 			t.Errorf("%v: %v, want exit 2 and %q in:\n%s", c.args, err, c.want, out)
 		}
+	}
+}
+
+// faceEvent is the part of an MQTT face event the tests read.
+type faceEvent struct {
+	Event     string             `json:"event"`
+	Device    string             `json:"device"`
+	ID        int                `json:"id"`
+	Box       map[string]int     `json:"box"`
+	Label     string             `json:"label"`
+	Score     float64            `json:"score"`
+	Probs     map[string]float64 `json:"probs"`
+	StartS    float64            `json:"start_s"`
+	EndS      float64            `json:"end_s"`
+	FirstSeen time.Time          `json:"first_seen"`
+	Frames    int                `json:"frames"`
+}
+
+func isStatus(payload string) func(mqtttest.Message) bool {
+	return func(m mqtttest.Message) bool { return string(m.Payload) == payload }
+}
+
+// TestMQTTBrokerKilledMidRun runs `ferlive live` on a simulated camera
+// with --mqtt against a real Mosquitto: a subscriber checks the status,
+// faces and stats topics and payloads; then the broker is killed for a
+// few seconds: ferlive must keep processing frames at its pace, count the
+// events it drops, and reconnect when the broker returns; SIGTERM then
+// publishes offline.
+func TestMQTTBrokerKilledMidRun(t *testing.T) {
+	b := mqtttest.StartBroker(t)
+	bin, model := fleetFixtures(t)
+	camera := liveCamera(t, 10)
+	dir := t.TempDir()
+	jl := filepath.Join(dir, "out.jsonl")
+	sub := mqtttest.Subscribe(t, b.URL(), "ferlive/kiosk-mqtt/#")
+	port := freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	p := startFerlive(t, bin, nil, "live", "--camera", camera, "--headless", "--jsonl", jl,
+		"--model", model, "--detector", "blazeface", "--detector-model", testenv.BlazeFace(t), "--threads", "1",
+		"--name", "kiosk-mqtt", "--mqtt", b.URL(), "--mqtt-qos", "1", "--mqtt-stats-every", "1s", "--mqtt-update-every", "500ms",
+		"--mqtt-max-backoff", "2s", "--mqtt-keepalive", "2s", "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port))
+	if _, ok := sub.WaitFor("/status", 60*time.Second, isStatus("online")); !ok {
+		t.Fatalf("no online status; stderr:\n%s", p.stderr)
+	}
+	m, ok := sub.WaitFor("/faces", 60*time.Second, func(m mqtttest.Message) bool { return strings.Contains(string(m.Payload), `"new"`) })
+	if !ok {
+		t.Fatalf("no new face event; stderr:\n%s", p.stderr)
+	}
+	var e faceEvent
+	if err := json.Unmarshal(m.Payload, &e); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("new face event: %s", m.Payload)
+	if m.Topic != "ferlive/kiosk-mqtt/faces" || e.Device != "kiosk-mqtt" || e.ID == 0 || e.Box["w"] < 20 || e.Label == "" ||
+		len(e.Probs) != len(testmodel.DefaultSpec().Labels) || e.Probs[e.Label] != e.Score || e.FirstSeen.IsZero() || e.Frames != 1 {
+		t.Errorf("new face event %s", m.Payload)
+	}
+	if _, ok := sub.WaitFor("/faces", 30*time.Second, func(m mqtttest.Message) bool { return strings.Contains(string(m.Payload), `"update"`) }); !ok {
+		t.Error("no update event")
+	}
+	sm, ok := sub.WaitFor("/stats", 30*time.Second, func(m mqtttest.Message) bool { return strings.Contains(string(m.Payload), "processed_frames_total") })
+	if !ok {
+		t.Fatal("no stats")
+	}
+	var st struct {
+		Processed float64            `json:"processed_frames_total"`
+		Emotions  map[string]float64 `json:"emotions_total"`
+		MQTT      struct {
+			Connected bool `json:"connected"`
+		} `json:"mqtt"`
+	}
+	if err := json.Unmarshal(sm.Payload, &st); err != nil || st.Processed <= 0 || len(st.Emotions) == 0 || !st.MQTT.Connected {
+		t.Errorf("stats %s (%v)", sm.Payload, err)
+	}
+
+	// Pace before the outage, then kill the broker for 5 s.
+	n0, t0 := countLinesIfExists(jl), time.Now()
+	time.Sleep(4 * time.Second)
+	n1, t1 := countLinesIfExists(jl), time.Now()
+	b.Stop()
+	time.Sleep(5 * time.Second)
+	n2, t2 := countLinesIfExists(jl), time.Now()
+	before := float64(n1-n0) / t1.Sub(t0).Seconds()
+	during := float64(n2-n1) / t2.Sub(t1).Seconds()
+	mf, err := scrape(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	droppedDown := valueOf(mf, "ferlive_mqtt_messages_dropped_total")
+	connectedDown := valueOf(mf, "ferlive_mqtt_connected")
+	b.Start()
+	back := time.Now()
+	if _, ok := sub.WaitFor("/status", 30*time.Second, func(m mqtttest.Message) bool { return string(m.Payload) == "online" && m.At.After(back) }); !ok {
+		t.Fatalf("ferlive did not come back online within 30 s of the broker's return; stderr:\n%s", p.stderr)
+	}
+	reconnect := time.Since(back)
+	if _, ok := sub.WaitFor("/faces", 30*time.Second, func(m mqtttest.Message) bool { return m.At.After(back) }); !ok {
+		t.Error("no face event after the reconnect")
+	}
+	mf, err = scrape(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("frames/s before the outage %.2f, during %.2f (%d frames processed in the %v outage); %v events dropped while down; back online %v after the broker returned; connects %v",
+		before, during, n2-n1, t2.Sub(t1).Round(time.Second), droppedDown, reconnect.Round(10*time.Millisecond), valueOf(mf, "ferlive_mqtt_connects_total"))
+	if n2-n1 < 5 || during < 0.5*before {
+		t.Errorf("frame loop slowed by the outage: %.2f frames/s before, %.2f during", before, during)
+	}
+	if droppedDown == 0 || connectedDown != 0 {
+		t.Errorf("while the broker was down: %v dropped, connected %v", droppedDown, connectedDown)
+	}
+	if c := valueOf(mf, "ferlive_mqtt_connects_total"); c != 2 {
+		t.Errorf("%v connections, want 2", c)
+	}
+	p.stop(t)
+	if _, ok := sub.WaitFor("/status", 10*time.Second, isStatus("offline")); !ok {
+		t.Error("no offline status after SIGTERM")
+	}
+	if _, ok := sub.WaitFor("/faces", 5*time.Second, func(m mqtttest.Message) bool { return strings.Contains(string(m.Payload), `"end"`) }); !ok {
+		t.Error("no end event after SIGTERM")
+	}
+}
+
+// TestMQTTLastWill: ferlive killed outright leaves "offline" on its status
+// topic through the last will, about 1.5 keep-alives later.
+func TestMQTTLastWill(t *testing.T) {
+	b := mqtttest.StartBroker(t)
+	bin, model := fleetFixtures(t)
+	sub := mqtttest.Subscribe(t, b.URL(), "ferlive/kiosk-will/status")
+	p := startFerlive(t, bin, nil, "live", "--camera", liveCamera(t, 5), "--headless", "--jsonl", filepath.Join(t.TempDir(), "o.jsonl"),
+		"--model", model, "--detector", "haar", "--threads", "1", "--name", "kiosk-will", "--mqtt", b.URL(), "--mqtt-keepalive", "1s")
+	if _, ok := sub.WaitFor("/status", 60*time.Second, isStatus("online")); !ok {
+		t.Fatalf("no online status; stderr:\n%s", p.stderr)
+	}
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	killed := time.Now()
+	if _, ok := sub.WaitFor("/status", 10*time.Second, isStatus("offline")); !ok {
+		t.Fatal("no offline last will after SIGKILL")
+	}
+	t.Logf("last will published %v after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+}
+
+// TestMQTTBadURL: a bad --mqtt URL is a usage error naming it.
+func TestMQTTBadURL(t *testing.T) {
+	bin, _ := fleetFixtures(t)
+	for _, bad := range []string{"broker:1883", "http://broker", "tcp://", "tcp://host:99999"} {
+		out, err := exec.Command(bin, "live", "--headless", "--jsonl", "x", "--mqtt", bad).CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--mqtt \""+bad+"\"") {
+			t.Errorf("--mqtt %s: %v, want exit 2 naming the URL:\n%s", bad, err, out)
+		}
+	}
+	out, err := exec.Command(bin, "annotate", "--input", "x.mp4", "--jsonl", "x", "--mqtt", "tcp://h", "--mqtt-qos", "3").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--mqtt-qos 3") {
+		t.Errorf("--mqtt-qos 3: %v\n%s", err, out)
 	}
 }
