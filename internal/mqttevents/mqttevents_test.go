@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferlive/ferlive/testkit/mqtttest"
 	"github.com/ferlive/ferlive/internal/record"
+	"github.com/ferlive/ferlive/testkit/mqtttest"
 )
 
 var labels = []string{"happiness", "neutral"}
