@@ -150,7 +150,8 @@ clean:
 	rm -rf bin bench.txt
 
 PREFIX ?= /usr/local
-# Kiosk install: binary, ONNX Runtime, shipped models, systemd unit and env file.
+# Kiosk install: binary, ONNX Runtime, shipped models, systemd units (the kiosk
+# and the per-camera template ferlive@.service) and env files.
 install-kiosk: build
 	install -D -m 0755 bin/ferlive $(PREFIX)/bin/ferlive
 	install -D -m 0644 $(ORT_LIB) $(PREFIX)/lib/ferlive/libonnxruntime.so.1
@@ -158,6 +159,8 @@ install-kiosk: build
 	install -m 0644 assets/models/*.onnx $(PREFIX)/share/ferlive/models/
 	install -m 0644 $(BLAZEFACE_ONNX) $(PREFIX)/share/ferlive/models/blazeface.onnx
 	install -D -m 0644 systemd/ferlive.service /etc/systemd/system/ferlive.service
+	install -D -m 0644 systemd/ferlive@.service /etc/systemd/system/ferlive@.service
+	install -D -m 0644 systemd/ferlive-camera.env /etc/ferlive/cameras/example.env.sample
 	[ -f /etc/ferlive/ferlive.env ] || install -D -m 0644 systemd/ferlive.env /etc/ferlive/ferlive.env
 	id ferlive >/dev/null 2>&1 || useradd --system --home /var/lib/ferlive --groups video ferlive
 	systemctl daemon-reload || true

@@ -50,8 +50,8 @@ func runLive(ctx context.Context, args []string) error {
 	if err := ff.validate(); err != nil {
 		return err
 	}
-	if headless && output == "" && f.jsonl == "" && f.csv == "" {
-		return usageError{errors.New("--headless needs --output, --jsonl or --csv")}
+	if headless && output == "" && f.jsonl == "" && f.csv == "" && ff.metricsAddr == "" && ff.mqtt == "" {
+		return usageError{errors.New("--headless needs --output, --jsonl, --csv, --metrics-addr or --mqtt")}
 	}
 	if !headless && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return usageError{errors.New("no display ($DISPLAY is not set): run with --headless --output FILE, or under a desktop session")}
