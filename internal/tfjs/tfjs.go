@@ -172,9 +172,17 @@ func Parse(js []byte, shard func(path string) ([]byte, error)) (*Model, error) {
 		}
 		slices.Sort(m.Outputs)
 	}
+	seen := map[string]bool{}
 	for gi, g := range mj.WeightsManifest {
 		var buf []byte
 		for _, p := range g.Paths {
+			// A shard listed twice would be read twice: a small model.json
+			// naming one big shard a thousand times must not allocate a
+			// thousand copies.
+			if seen[p] {
+				return nil, fmt.Errorf("weights group %d: shard %q is listed twice in the manifest", gi, p)
+			}
+			seen[p] = true
 			b, err := shard(p)
 			if err != nil {
 				return nil, fmt.Errorf("weights group %d: %w", gi, err)
