@@ -23,7 +23,7 @@ type annotateJob struct {
 
 func runAnnotate(ctx context.Context, args []string) error {
 	var j annotateJob
-	fs := newFlags("annotate", "ferlive annotate --input IN [--output OUT.mp4] [--jsonl F] [--csv F] [--summary F.json] [--timeline F.png] [flags]")
+	fs := newFlags("annotate", "ferlive annotate --input IN [--output OUT.mp4] [--jsonl F] [--csv F] [--summary F.json] [--timeline F.png] [flags]\n       ferlive annotate --input FOLDER --shard K/N --out-dir DIR [--shard-video] [flags]")
 	fs.StringVarP(&j.input, "input", "i", "", "video file, image, or folder of images (required)")
 	fs.StringVarP(&j.output, "output", "o", "", "annotated video to write (.mp4, .avi, .mkv); same size and frame rate as the input")
 	j.f.register(fs, false)
@@ -32,8 +32,16 @@ func runAnnotate(ctx context.Context, args []string) error {
 	fs.BoolVar(&j.noProg, "no-progress", false, "do not draw the progress bar")
 	fs.IntVar(&j.maxFrame, "max-frames", 0, "stop after this many frames (0 = all)")
 	j.ff.register(fs)
+	var sh shardFlags
+	sh.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if sh.spec != "" {
+		return j.runShard(ctx, &sh)
+	}
+	if sh.outDir != "" || sh.video {
+		return usageError{errors.New("annotate: --out-dir and --shard-video go with --shard K/N")}
 	}
 	_, err := j.run(ctx)
 	return err
