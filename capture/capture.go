@@ -42,6 +42,10 @@ type Frame struct {
 	PTS time.Duration
 	// Path is the image file for folders and images; empty otherwise.
 	Path string
+	// Captured is when a live source got the frame from its device (the
+	// start of the frame's capture-to-drawn latency); zero for files,
+	// images and folders.
+	Captured time.Time
 }
 
 // Info describes a source.

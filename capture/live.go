@@ -345,7 +345,7 @@ func (s *liveSource) publish(gen int, m gocv.Mat) (spare gocv.Mat, hasSpare, ok 
 			s.dropMark, s.lastDropLog = s.dropped, now
 		}
 	}
-	s.pending = &Frame{Mat: m, Index: s.captured, PTS: now.Sub(s.start)}
+	s.pending = &Frame{Mat: m, Index: s.captured, PTS: now.Sub(s.start), Captured: now}
 	s.captured++
 	s.lastFrame = now
 	s.mu.Unlock()

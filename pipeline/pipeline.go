@@ -47,7 +47,8 @@ type Classifier interface {
 type Result struct {
 	Mat gocv.Mat
 	record.Frame
-	start time.Time // when the frame was taken from the source
+	start    time.Time // when the frame was taken from the source
+	captured time.Time // when a live source captured it (zero for files)
 }
 
 // Sink consumes processed frames in order, on the goroutine that called Run.
@@ -224,7 +225,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			stage = latency.Capture // waiting for the camera, not decoding
 		}
 		now := cfg.Stats.Since(stage, t0)
-		return &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now}, true
+		return &Result{Mat: f.Mat, Frame: record.Frame{Index: f.Index, PTS: f.PTS, Path: f.Path}, start: now, captured: f.Captured}, true
 	}
 	// Files: a reader goroutine decodes ahead (unless Buffer is 0). Live sources already keep
 	// only their newest frame, so the detector pulls when it is free: a frame
@@ -368,7 +369,10 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		}
 		err := sink.Consume(r)
 		r.Mat.Close()
-		cfg.Stats.Since(latency.Total, r.start)
+		end := cfg.Stats.Since(latency.Total, r.start)
+		if !r.captured.IsZero() {
+			cfg.Stats.Add(latency.EndToEnd, end.Sub(r.captured))
+		}
 		cfg.Stats.Frame()
 		if err != nil {
 			fail(err)

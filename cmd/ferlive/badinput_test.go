@@ -61,6 +61,8 @@ func TestBadInputErrors(t *testing.T) {
 		{"rotation not a quarter turn", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--rotate", "45"}, "--rotate 45", 2},
 		{"reuse IoU above 1", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--reuse-iou", "1.5"}, "--reuse-iou 1.5", 2},
 		{"negative refresh", []string{"annotate", "--input", clip, "--jsonl", out, "--model", model, "--reuse-iou", "0.9", "--refresh", "-1"}, "--refresh -1", 2},
+		{"input rate without input", []string{"--camera", "0", "--headless", "--jsonl", out, "--model", model, "--input-rate", "30"}, "--input-rate 30", 2},
+		{"negative input rate", []string{"--input", clip, "--headless", "--jsonl", out, "--model", model, "--input-rate", "-5"}, "--input-rate -5", 2},
 		{"camera rotation not a quarter turn", []string{"--camera", "0", "--headless", "--jsonl", out, "--model", model, "--rotate", "-90"}, "--rotate -90", 2},
 	}
 	for _, c := range cases {

@@ -28,10 +28,12 @@ func runLive(ctx context.Context, args []string) error {
 		noReconn   bool
 		maxFrames  int
 		stallExit  time.Duration
+		inputRate  float64
 	)
 	fs := newFlags("ferlive", "ferlive [live] [--camera 0 | --input SOURCE] [--headless --output F] [flags]")
 	fs.StringVarP(&camera, "camera", "c", "0", "camera: index (0), device (/dev/video0), stream URL (rtsp://…), or GStreamer pipeline ending in appsink (Jetson CSI)")
 	fs.StringVarP(&input, "input", "i", "", "play a video file or image folder instead of a camera")
+	fs.Float64Var(&inputRate, "input-rate", 0, "with --input: play the video as a camera would deliver it, at this many frames a second (newest frame only, late frames dropped, looped at the end): a synthetic camera for measuring the live loop (--stats adds capture-to-drawn latency); 0 = every frame, as fast as it goes")
 	fs.BoolVar(&headless, "headless", false, "no window: write --output / --jsonl / --csv instead")
 	fs.StringVarP(&output, "output", "o", "", "write the annotated stream to this video file")
 	fs.BoolVar(&fullscreen, "fullscreen", false, "full-screen window (kiosk)")
@@ -53,6 +55,9 @@ func runLive(ctx context.Context, args []string) error {
 	if headless && output == "" && f.jsonl == "" && f.csv == "" && ff.metricsAddr == "" && ff.mqtt == "" {
 		return usageError{errors.New("--headless needs --output, --jsonl, --csv, --metrics-addr or --mqtt")}
 	}
+	if inputRate < 0 || (inputRate > 0 && input == "") {
+		return usageError{fmt.Errorf("--input-rate %v: want a positive frame rate, with --input", inputRate)}
+	}
 	if !headless && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return usageError{errors.New("no display ($DISPLAY is not set): run with --headless --output FILE, or under a desktop session")}
 	}
@@ -61,7 +66,13 @@ func runLive(ctx context.Context, args []string) error {
 	var err error
 	if input != "" {
 		spec = input
-		src, err = f.openSource(openInput(input))
+		open := openInput(input)
+		if inputRate > 0 {
+			open = func() (capture.Source, error) {
+				return capture.OpenPaced(input, inputRate, liveOptions(0, 0, 0, !noReconn))
+			}
+		}
+		src, err = f.openSource(open)
 	} else {
 		src, err = f.openSource(func() (capture.Source, error) {
 			return capture.OpenCamera(camera, liveOptions(width, height, fps, !noReconn))
@@ -136,7 +147,11 @@ func runLive(ctx context.Context, args []string) error {
 	if errors.Is(runErr, errStop) || errors.Is(runErr, pipeline.ErrQuit) {
 		runErr = nil
 	}
-	return out.finish(runErr, e, &f)
+	err = out.finish(runErr, e, &f)
+	if d, ok := src.(capture.DropCounter); ok && f.stats {
+		fmt.Fprintf(os.Stderr, "live source: %d frames processed, %d captured frames dropped (the loop was busy when a newer one arrived)\n", n, d.Dropped())
+	}
+	return err
 }
 
 var errStalled = errors.New("no frame processed within --stall-exit: exiting so the service manager restarts ferlive")

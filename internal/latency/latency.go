@@ -27,20 +27,30 @@ const (
 	Display    = "display"
 	Record     = "record"
 	Total      = "total" // wall time from decode start to the end of the sinks, per frame
+	// EndToEnd is, for live sources, the wall time from the frame's capture
+	// (the reader got it from the device) to the end of the sinks (drawn,
+	// shown, written): Total plus the time the frame waited for the
+	// detector.
+	EndToEnd = "e2e"
 )
 
 // Order is the display order of the known stages.
-var Order = []string{Capture, Decode, Detect, Refine, Preprocess, Infer, Overlay, Encode, Display, Record, Total}
+var Order = []string{Capture, Decode, Detect, Refine, Preprocess, Infer, Overlay, Encode, Display, Record, Total, EndToEnd}
 
 // maxSamples bounds the samples kept per stage; beyond it a uniform
 // reservoir sample is kept, so percentiles stay unbiased on long runs.
 const maxSamples = 200_000
 
 type stage struct {
-	samples []float64 // milliseconds
-	n       int       // samples seen
-	sum     float64
-	recent  float64 // exponential moving average, ms
+	samples []float64 // milliseconds, in arrival order until maxSamples
+	// first and last hold the running sums of the first and the latest
+	// driftWindow samples (see Drift).
+	first, last  float64
+	window       []float64 // the latest driftWindow samples, a ring
+	nFirst, ring int
+	n            int // samples seen
+	sum          float64
+	recent       float64 // exponential moving average, ms
 }
 
 // Observer receives every duration a Recorder records, as it is recorded
@@ -85,6 +95,18 @@ func (r *Recorder) Add(name string, d time.Duration) {
 	s.n++
 	s.sum += ms
 	s.recent = 0.9*s.recent + 0.1*ms
+	if s.nFirst < driftWindow {
+		s.first += ms
+		s.nFirst++
+	}
+	if len(s.window) < driftWindow {
+		s.window = append(s.window, ms)
+	} else {
+		s.last -= s.window[s.ring]
+		s.window[s.ring] = ms
+		s.ring = (s.ring + 1) % driftWindow
+	}
+	s.last += ms
 	if len(s.samples) < maxSamples {
 		s.samples = append(s.samples, ms)
 	} else if j := r.rng.Intn(s.n); j < maxSamples {
@@ -104,6 +126,39 @@ func (r *Recorder) Frame() {
 	r.mu.Lock()
 	r.frames++
 	r.mu.Unlock()
+}
+
+// driftWindow is the number of samples at each end of a run that Drift
+// compares.
+const driftWindow = 300
+
+// Drift returns the mean milliseconds of a stage's first and of its latest
+// samples (up to 300 each; 10 s at 30 fps): a latency that grows over a
+// run (a live loop falling behind its camera) shows as last well above
+// first. ok is false when the stage has fewer than twice the samples
+// compared, so the two ends do not overlap.
+func (r *Recorder) Drift(name string) (first, last float64, n int, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stages[name]
+	if s == nil || s.n < 2 {
+		return 0, 0, 0, false
+	}
+	n = min(s.n/2, driftWindow)
+	if s.n < 2*driftWindow {
+		// short run: halves, from the samples kept in order
+		v := s.samples[:s.n]
+		return mean(v[:n]), mean(v[len(v)-n:]), n, true
+	}
+	return s.first / float64(s.nFirst), s.last / float64(len(s.window)), n, true
+}
+
+func mean(v []float64) float64 {
+	var t float64
+	for _, x := range v {
+		t += x
+	}
+	return t / float64(len(v))
 }
 
 // Stat summarises one stage.
@@ -186,6 +241,9 @@ func (r *Recorder) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "%-11s %8s %9s %9s %9s %9s %9s\n", "stage", "n", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms")
 	for _, s := range r.Stats() {
 		fmt.Fprintf(&b, "%-11s %8d %9.2f %9.2f %9.2f %9.2f %9.2f\n", s.Name, s.N, s.Mean, s.P50, s.P90, s.P99, s.Max)
+	}
+	if first, last, k, ok := r.Drift(EndToEnd); ok {
+		fmt.Fprintf(&b, "e2e (capture to drawn): first %d frames %.2f ms, last %d frames %.2f ms\n", k, first, k, last)
 	}
 	n, fps := r.Frames()
 	fmt.Fprintf(&b, "frames %d, %.1f fps overall\n", n, fps)

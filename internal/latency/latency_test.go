@@ -58,3 +58,42 @@ func TestObserver(t *testing.T) {
 		t.Errorf("infer observed %v, want one duration >= 2ms", l[Infer])
 	}
 }
+
+func TestDrift(t *testing.T) {
+	r := New()
+	if _, _, _, ok := r.Drift(EndToEnd); ok {
+		t.Fatal("drift of an empty stage")
+	}
+	// short run: the two halves
+	for i := 0; i < 100; i++ {
+		ms := 10
+		if i >= 50 {
+			ms = 30
+		}
+		r.Add(EndToEnd, time.Duration(ms)*time.Millisecond)
+	}
+	if first, last, n, ok := r.Drift(EndToEnd); !ok || n != 50 || first != 10 || last != 30 {
+		t.Fatalf("short run: first %v last %v n %d ok %v, want 10, 30, 50", first, last, n, ok)
+	}
+	// long run: the first and the latest driftWindow samples, with a ramp
+	// in the middle that neither end sees
+	r.Reset()
+	for i := 0; i < 5*driftWindow; i++ {
+		ms := 20
+		switch {
+		case i < driftWindow:
+			ms = 5
+		case i >= 4*driftWindow:
+			ms = 40
+		}
+		r.Add(EndToEnd, time.Duration(ms)*time.Millisecond)
+	}
+	first, last, n, ok := r.Drift(EndToEnd)
+	if !ok || n != driftWindow || first != 5 || last != 40 {
+		t.Fatalf("long run: first %v last %v n %d ok %v, want 5, 40, %d", first, last, n, ok, driftWindow)
+	}
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil || !strings.Contains(b.String(), "e2e (capture to drawn): first 300 frames 5.00 ms, last 300 frames 40.00 ms") {
+		t.Fatalf("table %q err %v", b.String(), err)
+	}
+}
