@@ -29,6 +29,7 @@ func runAnnotate(ctx context.Context, args []string) error {
 	j.f.register(fs, false)
 	fs.StringVar(&j.f.summary, "summary", "", "write a JSON summary of each tracked face (first and last time seen, share of time in each emotion, dominant emotion) to this file")
 	fs.StringVar(&j.f.timeline, "timeline", "", "draw a PNG timeline to this file: one lane per tracked face, its emotion as colour over the video's time (faces seen briefly are merged into one lane)")
+	fs.BoolVar(&j.f.strip, "timeline-strip", false, "with --output: draw a small live timeline along the bottom of the annotated video (one row per face in view, its emotion as colour over the last 10 s)")
 	fs.BoolVar(&j.noProg, "no-progress", false, "do not draw the progress bar")
 	fs.IntVar(&j.maxFrame, "max-frames", 0, "stop after this many frames (0 = all)")
 	j.ff.register(fs)
@@ -52,6 +53,9 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	f, input, output, noProg, maxFrame := &j.f, j.input, j.output, j.noProg, j.maxFrame
 	if input == "" {
 		return nil, usageError{errors.New("annotate: --input is required")}
+	}
+	if f.strip && output == "" {
+		return nil, usageError{errors.New("annotate: --timeline-strip draws into the annotated video: give --output")}
 	}
 	if output == "" && f.jsonl == "" && f.csv == "" && f.summary == "" && f.timeline == "" {
 		return nil, usageError{errors.New("annotate: nothing to write: give --output, --jsonl, --csv, --summary and/or --timeline")}

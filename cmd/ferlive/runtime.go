@@ -45,6 +45,8 @@ type runtimeFlags struct {
 	jsonl, csv  string
 	// annotate only: the emotion summary and timeline of the input
 	summary, timeline, input string
+	// annotate only: draw a live timeline strip into the annotated video
+	strip bool
 }
 
 // mirrorHelp documents --mirror for the runtime commands and eval.
@@ -249,6 +251,9 @@ func (f *runtimeFlags) openOutputs(e *engine, video string, info capture.Info, f
 			return nil, nil, err
 		}
 		o.video = vw
+		if f.strip {
+			sinks = append(sinks, &pipeline.Strip{})
+		}
 		sinks = append(sinks, &pipeline.Video{W: vw, Stats: e.stats})
 	}
 	if f.jsonl != "" {

@@ -10,9 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"gocv.io/x/gocv"
+
+	"github.com/ferlive/ferlive/internal/emotion"
 	"github.com/ferlive/ferlive/internal/shard"
 	"github.com/ferlive/ferlive/testkit/synth"
 	"github.com/ferlive/ferlive/testkit/testenv"
+	"github.com/ferlive/ferlive/testkit/testmodel"
 )
 
 func readManifest(t *testing.T, path string) shardManifest {
@@ -158,4 +162,53 @@ func TestKubernetesJobManifest(t *testing.T) {
 			t.Fatalf("%s taken by %d pods", f, count[f])
 		}
 	}
+}
+
+// TestAnnotateTimelineStrip: with --timeline-strip the annotated video's
+// bottom rows carry the live strip: at the right edge (now), an emotion's
+// colour; without --output the flag is a usage error.
+func TestAnnotateTimelineStrip(t *testing.T) {
+	bin, model := fleetFixtures(t)
+	dir := t.TempDir()
+	clip, out := filepath.Join(dir, "in.mp4"), filepath.Join(dir, "out.mp4")
+	if _, err := synth.Write(clip, synth.Bench(320, 180, 1, 15), synth.PhotoFaces(filepath.Join(testenv.Data(t), "photos"))); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(bin, "annotate", "--input", clip, "--output", out, "--timeline-strip", "--model", model,
+		"--detector", "haar", "--threads", "1", "--no-progress").CombinedOutput(); err != nil {
+		t.Fatalf("annotate: %v\n%s", err, b)
+	}
+	vc, err := gocv.VideoCaptureFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	frames, near := 0, 0
+	for vc.Read(&m) && !m.Empty() {
+		frames++
+		v := m.GetVecbAt(m.Rows()-4, m.Cols()-3) // BGR, inside the strip's last row at now
+		for _, l := range testmodel.DefaultSpec().Labels {
+			c := emotion.Color(l)
+			if absDiff(v[2], c.R) < 40 && absDiff(v[1], c.G) < 40 && absDiff(v[0], c.B) < 40 {
+				near++
+				break
+			}
+		}
+	}
+	if frames != 15 || near < 10 {
+		t.Errorf("%d frames, %d with an emotion colour at the strip's right edge; want 15 and most", frames, near)
+	}
+	b, err := exec.Command(bin, "annotate", "--input", clip, "--jsonl", filepath.Join(dir, "x.jsonl"), "--timeline-strip").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Errorf("--timeline-strip without --output: %v\n%s", err, b)
+	}
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
 }
