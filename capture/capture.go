@@ -140,6 +140,10 @@ type Options struct {
 	StallTimeout time.Duration
 	// Logf receives reconnect and drop messages (nil = silent).
 	Logf func(format string, args ...any)
+	// OnBadFile, when set, makes a folder skip every image that cannot be
+	// read (a 0-byte or corrupt file), passing it here with the reason,
+	// instead of stopping at the first one (internal/imagefile's policy).
+	OnBadFile func(file string, reason error)
 }
 
 // Defaults for Options fields left zero.

@@ -21,7 +21,9 @@ type imageSource struct {
 	info   Info
 	files  []string
 	next   int
-	first  gocv.Mat // decoded at open to validate and size the source; handed out as frame 0
+	first  gocv.Mat // decoded at open to validate and size the source; handed out first
+	onBad  func(file string, reason error)
+	handed bool // first has been handed out
 	closed bool
 }
 
@@ -32,7 +34,7 @@ func OpenImage(path string) (Source, error) {
 	if _, err := statRegular(path, "an image"); err != nil {
 		return nil, err
 	}
-	return newImageSource(path, "image", []string{path})
+	return newImageSource(path, "image", []string{path}, nil)
 }
 
 // OpenFolder opens the images of a folder (jpg, png, bmp, webp, tiff, …;
@@ -42,7 +44,12 @@ func OpenImage(path string) (Source, error) {
 // take each Frame's own size. A folder without images is an error. An image
 // that cannot be decoded makes Next return an error naming it, with its
 // Index consumed; calling Next again continues with the following image.
-func OpenFolder(path string) (Source, error) {
+func OpenFolder(path string) (Source, error) { return openFolder(path, nil) }
+
+// openFolder is OpenFolder; with onBad set, an image that cannot be read
+// (at open or in Next) is passed to onBad with its reason and skipped, and
+// only a folder without any readable image is an error.
+func openFolder(path string, onBad func(file string, reason error)) (Source, error) {
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -63,35 +70,85 @@ func OpenFolder(path string) (Source, error) {
 	for i, f := range files {
 		files[i] = filepath.Join(path, f)
 	}
-	return newImageSource(path, "folder", files)
-}
-
-func newImageSource(name, kind string, files []string) (*imageSource, error) {
-	first, err := readImage(files[0])
+	s, err := newImageSource(path, "folder", files, onBad)
 	if err != nil {
 		return nil, err
 	}
-	info := Info{
-		Name:   name,
-		Kind:   kind,
-		Width:  first.Cols(),
-		Height: first.Rows(),
-		Frames: len(files),
-	}
-	return &imageSource{info: info, files: files, first: first}, nil
+	return s, nil
 }
 
-// readImage decodes one image as BGR.
+// newImageSource decodes the first image (with onBad, the first readable
+// one, skipping and reporting those before it).
+func newImageSource(name, kind string, files []string, onBad func(string, error)) (*imageSource, error) {
+	s := &imageSource{files: files, onBad: onBad}
+	for {
+		first, err := readImage(files[s.next])
+		if err == nil {
+			s.first = first
+			break
+		}
+		if err = s.skip(err); err != nil {
+			return nil, err
+		}
+		if s.next++; s.next == len(files) {
+			return nil, fmt.Errorf("%s: none of its %d images could be read", name, len(files))
+		}
+	}
+	s.info = Info{
+		Name:   name,
+		Kind:   kind,
+		Width:  s.first.Cols(),
+		Height: s.first.Rows(),
+		Frames: len(files),
+	}
+	return s, nil
+}
+
+// skip reports a bad file to onBad and returns nil, or returns err when
+// there is no onBad (stop at the first bad file).
+func (s *imageSource) skip(err error) error {
+	var bad *BadFileError
+	if s.onBad == nil || !errors.As(err, &bad) {
+		return err
+	}
+	s.onBad(bad.Path, bad.Reason)
+	return nil
+}
+
+// BadFileError is an image file that cannot be read, and why.
+type BadFileError struct {
+	Path   string
+	Reason error
+}
+
+func (e *BadFileError) Error() string { return e.Path + ": " + e.Reason.Error() }
+
+func (e *BadFileError) Unwrap() error { return e.Reason }
+
+// readImage decodes one image as BGR; the error is a *BadFileError.
 func readImage(path string) (gocv.Mat, error) {
 	m := gocv.IMRead(path, gocv.IMReadColor)
 	if m.Empty() {
 		m.Close()
-		if _, err := statRegular(path, "an image"); err != nil {
-			return gocv.Mat{}, err
-		}
-		return gocv.Mat{}, fmt.Errorf("%s: not a readable image (OpenCV could not decode it)", path)
+		return gocv.Mat{}, &BadFileError{Path: path, Reason: unreadable(path)}
 	}
 	return m, nil
+}
+
+// unreadable says why OpenCV could not decode path.
+func unreadable(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no such file (expected an image): %w", fs.ErrNotExist)
+	case err != nil:
+		return err
+	case st.IsDir():
+		return errors.New("is a folder, expected an image")
+	case st.Size() == 0:
+		return errors.New("empty file (0 bytes), expected an image")
+	}
+	return errors.New("not a readable image (OpenCV could not decode it)")
 }
 
 // Info describes the image or folder.
@@ -110,18 +167,28 @@ func (s *imageSource) Next(ctx context.Context) (Frame, error) {
 	if s.next >= len(s.files) {
 		return Frame{}, io.EOF
 	}
-	i := s.next
-	s.next++
-	if i == 0 {
+	if !s.handed {
+		s.handed = true
 		m := s.first
 		s.first = gocv.Mat{}
-		return Frame{Mat: m, Index: 0, Path: s.files[0]}, nil
+		i := s.next
+		s.next++
+		return Frame{Mat: m, Index: i, Path: s.files[i]}, nil
 	}
-	m, err := readImage(s.files[i])
-	if err != nil {
-		return Frame{}, fmt.Errorf("%s: frame %d: %w", s.info.Name, i, err)
+	for {
+		i := s.next
+		s.next++
+		m, err := readImage(s.files[i])
+		if err == nil {
+			return Frame{Mat: m, Index: i, Path: s.files[i]}, nil
+		}
+		if err = s.skip(err); err != nil {
+			return Frame{}, fmt.Errorf("%s: frame %d: %w", s.info.Name, i, err)
+		}
+		if s.next >= len(s.files) {
+			return Frame{}, io.EOF
+		}
 	}
-	return Frame{Mat: m, Index: i, Path: s.files[i]}, nil
 }
 
 // Close releases the image not yet handed out; idempotent.
@@ -130,7 +197,7 @@ func (s *imageSource) Close() error {
 	defer s.mu.Unlock()
 	if !s.closed {
 		s.closed = true
-		if s.next == 0 {
+		if !s.handed {
 			s.first.Close()
 		}
 	}

@@ -21,7 +21,8 @@ import (
 //     frame;
 //   - any other file: a video, decoded frame by frame.
 //
-// Options apply to live sources only.
+// Options apply to live sources, but for OnBadFile, which applies to
+// folders.
 func Open(spec string, o Options) (Source, error) {
 	if spec == "" {
 		return nil, errors.New("capture: empty source: expected a camera index, device, URL, pipeline, video, image or folder")
@@ -38,7 +39,7 @@ func Open(spec string, o Options) (Source, error) {
 	}
 	switch {
 	case st.IsDir():
-		return OpenFolder(spec)
+		return openFolder(spec, o.OnBadFile)
 	case isImageExt(spec):
 		return OpenImage(spec)
 	default:

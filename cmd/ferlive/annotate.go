@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ferlive/ferlive/capture"
+	"github.com/ferlive/ferlive/internal/imagefile"
 	"github.com/ferlive/ferlive/internal/latency"
 	"github.com/ferlive/ferlive/internal/progress"
 	"github.com/ferlive/ferlive/pipeline"
@@ -18,6 +20,7 @@ type annotateJob struct {
 	output   string
 	noProg   bool
 	maxFrame int
+	strict   bool
 	ff       fleetFlags
 }
 
@@ -32,6 +35,7 @@ func runAnnotate(ctx context.Context, args []string) error {
 	fs.BoolVar(&j.f.strip, "timeline-strip", false, "with --output: draw a small live timeline along the bottom of the annotated video (one row per face in view, its emotion as colour over the last 10 s)")
 	fs.BoolVar(&j.noProg, "no-progress", false, "do not draw the progress bar")
 	fs.IntVar(&j.maxFrame, "max-frames", 0, "stop after this many frames (0 = all)")
+	fs.BoolVar(&j.strict, "strict", false, "stop at the first image of a folder that cannot be read (default: name it, skip it, go on, and exit with status 1 at the end)")
 	j.ff.register(fs)
 	var sh shardFlags
 	sh.register(fs)
@@ -64,7 +68,15 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 		return nil, err
 	}
 	f.input = input
-	src, err := f.openSource(openInput(input))
+	var bad imagefile.Bad
+	opts := capture.Options{}
+	if !j.strict {
+		opts.OnBadFile = func(file string, reason error) {
+			fmt.Fprintf(os.Stderr, "annotate: skipping %s: %v\n", file, reason)
+			bad.Add(file, reason)
+		}
+	}
+	src, err := f.openSource(func() (capture.Source, error) { return capture.Open(input, opts) })
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +135,9 @@ func (j *annotateJob) run(ctx context.Context) (*latency.Recorder, error) {
 	if runErr = out.finish(runErr, e, f); runErr != nil {
 		fmt.Fprintf(os.Stderr, "ferlive: %d frames processed before the error; outputs hold them\n", done)
 		return e.stats, runErr
+	}
+	if bad.Len() > 0 {
+		return e.stats, fmt.Errorf("annotate: %s: %s (--strict stops at the first)", input, bad.Summary(info.Frames, "skipped"))
 	}
 	return e.stats, nil
 }

@@ -27,6 +27,8 @@ import (
 	_ "golang.org/x/image/bmp" // the other formats eval reads
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
+
+	"github.com/ferlive/ferlive/internal/imagefile"
 )
 
 // Dataset is a set of square grayscale images held in memory.
@@ -197,29 +199,20 @@ func decodeAll(n int, data func(i int) []byte, size int) ([][]uint8, []error) {
 	return imgs, errs
 }
 
-// undecodable reports the images that could not be decoded, all counted
-// and the first few named (names[i] is image i's), so that they can be
-// fixed or removed in one go; nil when every image decoded.
+// undecodable reports the images that could not be decoded (names[i] is
+// image i's) by the policy of internal/imagefile: all counted, the first
+// few named with their reasons; nil when every image decoded.
 func undecodable(src string, names []string, errs []error) error {
-	var bad []string
-	n := 0
+	var bad imagefile.Bad
 	for i, e := range errs {
-		if e == nil {
-			continue
-		}
-		if n++; len(bad) < 5 {
-			bad = append(bad, fmt.Sprintf("%s (%v)", names[i], e))
+		if e != nil {
+			bad.Add(names[i], e)
 		}
 	}
-	if n == 0 {
+	if bad.Len() == 0 {
 		return nil
 	}
-	more := ""
-	if n > len(bad) {
-		more = fmt.Sprintf(", and %d more", n-len(bad))
-	}
-	return fmt.Errorf("%s: %d of %d images cannot be decoded as JPEG, PNG, BMP, TIFF or WebP: %s%s; fix or remove them",
-		src, n, len(errs), strings.Join(bad, ", "), more)
+	return fmt.Errorf("%s: %s; fix or remove them", src, bad.Summary(len(errs), "cannot be decoded as JPEG, PNG, BMP, TIFF or WebP"))
 }
 
 type rawFile struct {
