@@ -23,11 +23,33 @@ type Installation struct {
 	// ort.FindLibrary, after --ort-lib, $FERLIVE_ORT_LIB and a .deps
 	// folder near the executable or the working directory.
 	ORTLib string
+	// Usage marks an error of the command line (a bad flag, a missing
+	// required one), so that ferlive exits with its usage status, 2, as
+	// for every other command. Nil: such errors are returned as they are.
+	Usage func(error) error
+}
+
+// usageError is an error of the command line, handed to
+// Installation.Usage by the commands.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// command runs run and hands its command-line errors to in.Usage.
+func (in Installation) command(run func(context.Context, []string) error) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		err := run(ctx, args)
+		var u usageError
+		if in.Usage != nil && errors.As(err, &u) {
+			return in.Usage(u.error)
+		}
+		return err
+	}
 }
 
 // TrainCommand returns `ferlive train`, which parses args and trains.
 func TrainCommand(in Installation) func(context.Context, []string) error {
-	return func(ctx context.Context, args []string) error {
+	return in.command(func(ctx context.Context, args []string) error {
 		o := DefaultOptions()
 		o.ortFallback = in.ORTLib
 		fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
@@ -39,7 +61,7 @@ func TrainCommand(in Installation) func(context.Context, []string) error {
 			if errors.Is(err, pflag.ErrHelp) {
 				return nil
 			}
-			return err
+			return usageError{err}
 		}
 		if in.FindModel != nil {
 			if err := o.findModels(in.FindModel); err != nil {
@@ -47,7 +69,7 @@ func TrainCommand(in Installation) func(context.Context, []string) error {
 			}
 		}
 		return RunTrain(ctx, o, os.Stderr)
-	}
+	})
 }
 
 // findModels replaces the models named by --init-from and --teacher by

@@ -191,10 +191,10 @@ func Export(o ExportOptions) (*onnx.Model, Net, *State, error) {
 
 // ExportCommand returns `ferlive export`.
 func ExportCommand(in Installation) func(context.Context, []string) error {
-	return func(ctx context.Context, args []string) error {
+	return in.command(func(ctx context.Context, args []string) error {
 		o := ExportOptions{ortFallback: in.ORTLib}
 		return exportCommand(ctx, o, args)
-	}
+	})
 }
 
 func exportCommand(ctx context.Context, o ExportOptions, args []string) error {
@@ -219,14 +219,14 @@ func exportCommand(ctx context.Context, o ExportOptions, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
-		return err
+		return usageError{err}
 	}
 	if o.Checkpoint == "" || o.Out == "" {
-		return errors.New("export: --checkpoint and --out are required")
+		return usageError{errors.New("export: --checkpoint and --out are required")}
 	}
 	if o.Accuracy != "" {
 		if v, err := strconv.ParseFloat(o.Accuracy, 64); err != nil || v < 0 || v > 1 {
-			return fmt.Errorf("export: --accuracy %q: want a fraction between 0 and 1", o.Accuracy)
+			return usageError{fmt.Errorf("export: --accuracy %q: want a fraction between 0 and 1", o.Accuracy)}
 		}
 	}
 	if o.Card != "" && o.Data == "" {
