@@ -7,6 +7,7 @@
 #   make test    run the test suite (and the Mat-leak build with -tags matprofile),
 #                then every fuzz target for a few seconds (CI_FUZZTIME)
 #   make fuzz    run every fuzz target for FUZZTIME each (default 60s)
+#   make soak    run live against a looping network stream for SOAK (default 60m): report in out/soak/
 #   make bench   run the benchmarks
 #   make bench-peer  ferlive against the peer (@vladmandic/human, Node) on one clip, side by side
 #   make run     run ferlive live on camera $(CAMERA), or annotate INPUT=file
@@ -46,7 +47,7 @@ export FERLIVE_ORT_LIB := $(ORT_LIB)
 LDFLAGS := -X main.defaultORTLib=$(ORT_LIB) -X main.defaultModelDir=$(CURDIR)/assets/models \
 	-X main.defaultDetectorModel=$(BLAZEFACE_ONNX)
 
-.PHONY: deps apt-deps ort models tfjs-reference build trainer test fuzz bench bench-peer bench-peer-deps run vet fmt clean install-kiosk
+.PHONY: deps apt-deps ort models tfjs-reference build trainer test fuzz soak bench bench-peer bench-peer-deps run vet fmt clean install-kiosk
 
 deps: apt-deps ort models
 
@@ -133,6 +134,17 @@ fuzz:
 			awk '/^fuzz: elapsed/ { last = $$0; next } { print } END { if (last) print last }'; \
 		[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
 	done
+
+# Soak: a -tags matprofile build of live against a looping MJPEG stream
+# served by FFmpeg on a loopback port, its /metrics scraped once a minute;
+# RSS, goroutines, open Mats, frame rates per minute go to
+# $(SOAK_OUT)/soak-report.md and .json (bench/soak/soak.sh).
+SOAK     ?= 60m
+SOAK_OUT ?= $(CURDIR)/out/soak
+
+soak: deps
+	$(GO) build -tags matprofile -ldflags "$(LDFLAGS)" -o $(SOAK_OUT)/ferlive ./cmd/ferlive
+	bench/soak/soak.sh $(SOAK_OUT)/ferlive $(SOAK_OUT) $(SOAK)
 
 # Micro benchmarks (detectors, classifier batches, overlay, decode) at the
 # default bench time, then the annotate matrix, where one iteration is a

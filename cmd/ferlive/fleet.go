@@ -109,6 +109,7 @@ func (ff *fleetFlags) start(e *engine, f *runtimeFlags, src capture.Source) (*fl
 	})
 	e.stats.Observe(m)
 	m.Watch(src)
+	registerMatGauge(m)
 	fl := &fleet{metrics: m, done: make(chan struct{})}
 	if ff.metricsAddr != "" {
 		s, err := m.Serve(ff.metricsAddr)
