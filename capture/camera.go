@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"time"
 
 	"gocv.io/x/gocv"
 )
@@ -30,8 +31,7 @@ func OpenCamera(spec string, o Options) (Source, error) {
 		cfg.open = cameraOpener(spec, cfg.label, o)
 	case "stream":
 		cfg.label = "stream " + redactURL(spec)
-		cfg.open = uriOpener(spec, gocv.VideoCaptureFFmpeg, cfg.label,
-			"unreachable, wrong URL or credentials, or a format FFmpeg cannot read?")
+		cfg.open = streamOpener(spec, cfg.label, o.withDefaults().StallTimeout)
 	case "pipeline":
 		cfg.label = fmt.Sprintf("pipeline %q", spec)
 		cfg.open = uriOpener(spec, gocv.VideoCaptureGstreamer, cfg.label,
@@ -101,6 +101,24 @@ func uriOpener(uri string, api gocv.VideoCaptureAPI, label, hint string) opener 
 			return nil, fmt.Errorf("%s: cannot open (%s)", label, hint)
 		}
 		return vc, nil
+	}
+}
+
+// streamOpener opens a network stream through FFmpeg with bounded open and
+// read times (OpenCV's default is 30 s each): the open gives up a little
+// before the stall timeout, so that an abandoned open attempt does not
+// linger, and a read a little after it, so that a silent server trips the
+// stall watch (which names the stall) and the blocked read then returns and
+// releases the connection.
+func streamOpener(uri, label string, stall time.Duration) opener {
+	openT := max(stall-stall/10, time.Second)
+	readT := stall + max(stall/5, time.Second)
+	return func() (grabber, error) {
+		s, err := openTimedStream(uri, openT, readT)
+		if err != nil {
+			return nil, fmt.Errorf("%s: cannot open: %v (unreachable, wrong URL or credentials, or a format FFmpeg cannot read?)", label, err)
+		}
+		return s, nil
 	}
 }
 

@@ -109,6 +109,10 @@ type Health struct {
 	Reconnects int
 	// Stalls counts the times no frame arrived for Options.StallTimeout.
 	Stalls int
+	// LostSince is when the device was lost (failed or stalled) and not
+	// yet reopened; zero while it delivers. LostCause says why.
+	LostSince time.Time
+	LostCause string
 }
 
 // HealthReporter is implemented by live sources and by the wrappers of

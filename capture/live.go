@@ -65,8 +65,10 @@ type liveSource struct {
 	lastFrame   time.Time // stall detection
 	err         error     // terminal error (reconnect off)
 	closed      bool
-	reconnects  int // successful reopenings
-	stalls      int // stall timeouts
+	reconnects  int       // successful reopenings
+	stalls      int       // stall timeouts
+	lostSince   time.Time // when the device was lost; zero while it delivers
+	lostCause   string
 }
 
 // newLiveSource opens the device once (failing fast: the initial open is
@@ -131,7 +133,8 @@ func (s *liveSource) Dropped() int {
 func (s *liveSource) Health() Health {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Health{Captured: s.captured, Dropped: s.dropped, Reconnects: s.reconnects, Stalls: s.stalls}
+	return Health{Captured: s.captured, Dropped: s.dropped, Reconnects: s.reconnects, Stalls: s.stalls,
+		LostSince: s.lostSince, LostCause: s.lostCause}
 }
 
 // Next returns the newest frame, blocking until one newer than the last
@@ -217,6 +220,9 @@ func (s *liveSource) supervise(g grabber) {
 			s.setErr(fmt.Errorf("%s: lost: %w (reconnect is off)", s.cfg.label, cause))
 			return
 		}
+		s.mu.Lock()
+		s.lostSince, s.lostCause = time.Now(), cause.Error()
+		s.mu.Unlock()
 		s.opts.logf("capture: %s: %v; reconnecting", s.cfg.label, cause)
 		if g = s.reconnect(); g == nil {
 			return // closed while reconnecting
@@ -368,8 +374,10 @@ func (s *liveSource) reconnect() grabber {
 		if err == nil {
 			s.mu.Lock()
 			s.reconnects++
+			out := time.Since(s.lostSince)
+			s.lostSince, s.lostCause = time.Time{}, ""
 			s.mu.Unlock()
-			s.opts.logf("capture: %s: reconnected (attempt %d)", s.cfg.label, attempt)
+			s.opts.logf("capture: %s: reconnected (attempt %d); %v without frames", s.cfg.label, attempt, out.Round(time.Millisecond))
 			return g
 		}
 		if s.ctx.Err() != nil {

@@ -217,6 +217,9 @@ func (fl *fleet) statusLine() string {
 	s := fl.metrics.Snapshot()
 	line := fmt.Sprintf("%.1f fps processed (camera %.1f, skipped %.1f), %d faces, %d frames, %d reconnects, %d stalls",
 		s.ProcessFPS, s.CameraFPS, s.SkippedFPS, s.Faces, s.ProcessedFrames, s.Reconnects, s.Stalls)
+	if h := fl.metrics.Health(); !h.LostSince.IsZero() {
+		line = fmt.Sprintf("CAMERA LOST since %s (%s), reconnecting; ", h.LostSince.Format("15:04:05"), h.LostCause) + line
+	}
 	if fl.server != nil {
 		line += ", metrics on " + fl.server.Addr().String()
 	}

@@ -211,6 +211,10 @@ func (m *Metrics) healthNow() capture.Health {
 	return capture.Health{}
 }
 
+// Health is the watched source's health, read now (zero for sources
+// that report none): the STATUS line shows an outage from it.
+func (m *Metrics) Health() capture.Health { return m.healthNow() }
+
 // cameraFrames is the frames the source delivered: its own count for live
 // sources, else the highest frame index seen (files lose no frame).
 func (m *Metrics) cameraFrames() uint64 {
